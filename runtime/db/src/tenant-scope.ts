@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './connect.js';
 import type { DataScope } from './schema.js';
 
@@ -47,4 +47,9 @@ export function asSystem<T>(db: Db, work: (tx: Tx) => Promise<T>, audit?: { user
     }
     return work(tx);
   });
+}
+
+/** Rows of a raw statement; both drivers (pg and PGlite) answer with `{ rows }`. */
+export async function queryRows<T>(tx: Tx | Db, query: SQL): Promise<T[]> {
+  return ((await tx.execute(query)) as unknown as { rows: T[] }).rows;
 }

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@shuiyun/db';
+import { errorHandler, mountRoutes, openApiDocument, AppError, routeNotFound } from '@shuiyun/http';
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { auditRoutes } from './audit/routes.js';
+import type { RuntimeConfig } from './config/config.js';
+import { directoryRoutes } from './directory/routes.js';
+import { userRoutes } from './directory/user-routes.js';
+import { contextFactory } from './http/context.js';
+import { guardFactory } from './http/guard.js';
+import { route, type RuntimeRoute } from './http/route.js';
+import { identityRoutes } from './identity/routes.js';
+import { SignInService } from './identity/sign-in.js';
+import { TokenSigner } from './identity/tokens.js';
+import { operationsRoutes, createMetrics } from './observability/routes.js';
+import { PermissionModel } from './permissions/permission-model.js';
+import { roleRoutes } from './permissions/routes.js';
+import { tenantRoutes } from './tenancy/routes.js';
+
+export interface Runtime {
+  app: Express;
+  /** Every route the runtime serves, each with its declared permission. */
+  routes: RuntimeRoute[];
+  database: Database;
+  permissions: PermissionModel;
+  signIn: SignInService;
+  logger: Logger;
+}
+
+export interface RuntimeOptions {
+  database: Database;
+  config: RuntimeConfig;
+  logger?: Logger;
+}
+
+const VERSION = '0.1.0';
+
+/** Wires the runtime's HTTP API over an opened, migrated database. */
+export async function createRuntime({ database, config, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
+  const signer = await TokenSigner.load(database.db, config.SHUIYUN_ACCESS_TOKEN_TTL);
+  const permissions = await PermissionModel.load(database.db);
+  const signIn = new SignInService(database.db, signer, {
+    refreshTtlSeconds: config.SHUIYUN_REFRESH_TOKEN_TTL,
+    lockoutThreshold: config.SHUIYUN_LOCKOUT_THRESHOLD,
+    lockoutSeconds: config.SHUIYUN_LOCKOUT_SECONDS,
+  });
+  const metrics = createMetrics();
+
+  const routes: RuntimeRoute[] = [
+    ...operationsRoutes(database, metrics.registry),
+    ...identityRoutes(signIn, permissions),
+    ...tenantRoutes,
+    ...directoryRoutes,
+    ...userRoutes(permissions),
+    ...roleRoutes(permissions),
+    ...auditRoutes,
+  ];
+  const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
+  routes.push(
+    route({
+      method: 'get',
+      path: '/api/docs',
+      permission: 'public',
+      summary: 'This OpenAPI 3.1 document',
+      tags: ['Operations 运维'],
+      handler: () => document(),
+    }),
+  );
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use(helmet());
+  app.use(metrics.middleware);
+  app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
+  app.use(
+    '/api/auth/login',
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.SHUIYUN_LOGIN_RATE_LIMIT,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: () => {
+        throw new AppError('rate_limited');
+      },
+    }),
+  );
+  app.use(
+    mountRoutes(routes, {
+      guard: guardFactory({ signer, signIn, permissions, tenantRateLimit: config.SHUIYUN_TENANT_RATE_LIMIT }),
+      context: contextFactory(database.db),
+    }),
+  );
+  app.use(routeNotFound);
+  app.use(errorHandler(logger));
+
+  return { app, routes, database, permissions, signIn, logger };
+}

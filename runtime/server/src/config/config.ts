@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Everything the runtime reads from its environment; every value has an embedded default. */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** `postgres://…` moves the system of record to PostgreSQL; unset keeps PGlite under the data dir. */
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SHUIYUN_DATA_DIR: z.string().default('./data'),
+  /** Seconds an access token lives. Short, because revocation is per node (see identity/sessions). */
+  SHUIYUN_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(600),
+  SHUIYUN_REFRESH_TOKEN_TTL: z.coerce.number().int().min(300).default(14 * 24 * 3600),
+  SHUIYUN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  SHUIYUN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
+  /** Requests per minute per tenant on the API. */
+  SHUIYUN_TENANT_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
+  /** Sign-in attempts per minute per client address. */
+  SHUIYUN_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+  SHUIYUN_BODY_LIMIT: z.string().default('256kb'),
+  /** Demo admin password for first-run seeding; random (and printed once) when unset. */
+  SHUIYUN_DEMO_PASSWORD: z.string().min(10).optional(),
+  /** Public base URL, for OIDC redirect URIs. */
+  SHUIYUN_PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RuntimeConfig = z.output<typeof schema> & { dataDir: string };
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.SHUIYUN_DATA_DIR) };
+}

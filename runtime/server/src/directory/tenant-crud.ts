@@ -1,0 +1,187 @@
+import { tenants, type Tx } from '@shuiyun/db';
+import { AppError, idParams, pageQuery } from '@shuiyun/http';
+import { and, eq, ilike, or, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { z, type ZodObject, type ZodType } from 'zod';
+import type { RequestContext } from '../http/context.js';
+import { listPage } from '../http/paging.js';
+import { route, type RuntimeRoute } from '../http/route.js';
+
+/** A table whose rows belong to a tenant: row-level security filters it on `tenant_path`. */
+export type TenantTable = PgTable & { id: PgColumn; tenantId: PgColumn; tenantPath: PgColumn };
+type Row = Record<string, unknown> & { id: number; tenantId: number; tenantPath: string };
+
+export interface TargetTenant {
+  id: number;
+  path: string;
+}
+
+/** The tenant a new record goes to: the one named in the body, else the caller's; it must be visible. */
+export async function resolveTenant(tx: Tx, ctx: RequestContext, tenantId: number | undefined): Promise<TargetTenant> {
+  const id = tenantId ?? ctx.principal().tenantId;
+  const [tenant] = await tx.select({ id: tenants.id, path: tenants.path }).from(tenants).where(eq(tenants.id, id));
+  if (!tenant) throw new AppError('forbidden_tenant', { details: [{ path: 'tenantId', message: 'tenant not visible' }] });
+  return tenant;
+}
+
+/**
+ * Loads a referenced record (an org unit, a community…) that must be visible to the caller and belong
+ * to `tenantId`; anything else is a 400 naming the field, never a silent cross-tenant link.
+ */
+export async function requireReference<T extends TenantTable>(
+  tx: Tx,
+  table: T,
+  id: number,
+  tenantId: number,
+  field: string,
+): Promise<T['$inferSelect']> {
+  const [row] = (await tx
+    .select()
+    .from(table as PgTable)
+    .where(eq(table.id, id))) as Row[];
+  if (!row || row.tenantId !== tenantId) {
+    throw new AppError('invalid_reference', { details: [{ path: `body.${field}`, message: `no such record in this tenant: ${id}` }] });
+  }
+  return row as T['$inferSelect'];
+}
+
+/** A list filter that names a record by id; a record the caller cannot see is a 404, not an empty page. */
+export interface IdFilter {
+  column: PgColumn;
+  table: TenantTable | typeof tenants;
+}
+
+export interface CrudSpec<T extends TenantTable, C extends ZodObject, U extends ZodObject> {
+  /** Permission resource, e.g. `community` → `community:read` … */
+  resource: string;
+  path: string;
+  tags: string[];
+  /** Human name for the OpenAPI summaries. */
+  noun: string;
+  table: T;
+  create: C;
+  update: U;
+  view: ZodType;
+  /** Columns `q` searches with ILIKE. */
+  search: PgColumn[];
+  idFilters: Record<string, IdFilter>;
+  orderBy: PgColumn[];
+  /** The tenant a new record goes to, when it follows from a parent record rather than `body.tenantId`. */
+  tenantOf?: (tx: Tx, body: z.output<C>, ctx: RequestContext) => Promise<number>;
+  /** Completes the insert values: resolves references, copies org paths. */
+  prepareCreate: (tx: Tx, body: z.output<C>, tenant: TargetTenant, ctx: RequestContext) => Promise<Record<string, unknown>>;
+  prepareUpdate: (tx: Tx, body: z.output<U>, current: T['$inferSelect'], ctx: RequestContext) => Promise<Record<string, unknown>>;
+  /** Removes secrets before a row leaves the server. */
+  present?: (row: T['$inferSelect']) => unknown;
+}
+
+/** List, read, create, update and delete for a tenant-scoped entity, each route with its permission. */
+export function tenantCrudRoutes<T extends TenantTable, C extends ZodObject, U extends ZodObject>(spec: CrudSpec<T, C, U>): RuntimeRoute[] {
+  const { table, resource, path, tags, noun } = spec;
+  const present = (row: unknown) => (spec.present ? spec.present(row as T['$inferSelect']) : row);
+  const idFilterQuery = Object.fromEntries(Object.keys(spec.idFilters).map((k) => [k, z.coerce.number().int().positive().optional()]));
+  const load = async (tx: Tx, id: number) => {
+    const [row] = (await tx
+      .select()
+      .from(table as PgTable)
+      .where(eq(table.id, id))
+      .for('update')) as Row[];
+    if (!row) throw new AppError('not_found');
+    return row as T['$inferSelect'];
+  };
+
+  return [
+    route({
+      method: 'get',
+      path,
+      permission: `${resource}:read`,
+      summary: `List ${noun}s`,
+      tags,
+      query: pageQuery.extend({ q: z.string().trim().max(100).optional(), ...idFilterQuery }),
+      handler: ({ query }, ctx) =>
+        ctx.tx(async (tx) => {
+          const where: (SQL | undefined)[] = [];
+          const q = query as Record<string, unknown>;
+          for (const [name, filter] of Object.entries(spec.idFilters)) {
+            const value = q[name] as number | undefined;
+            if (value === undefined) continue;
+            const [visible] = await tx
+              .select({ id: filter.table.id })
+              .from(filter.table as PgTable)
+              .where(eq(filter.table.id, value));
+            if (!visible) throw new AppError('not_found', { details: [{ path: `query.${name}`, message: `not visible: ${value}` }] });
+            where.push(eq(filter.column, value));
+          }
+          if (query.q) where.push(or(...spec.search.map((c) => ilike(c, `%${query.q}%`))));
+          const page = await listPage(tx, table, and(...where), spec.orderBy, query);
+          return { ...page, items: page.items.map(present) };
+        }),
+    }),
+    route({
+      method: 'get',
+      path: `${path}/:id`,
+      permission: `${resource}:read`,
+      summary: `Read one ${noun}`,
+      tags,
+      params: idParams,
+      response: spec.view,
+      handler: async ({ params }, ctx) => present(await ctx.tx((tx) => load(tx, params.id))),
+    }),
+    route({
+      method: 'post',
+      path,
+      permission: `${resource}:create`,
+      summary: `Create a ${noun}`,
+      tags,
+      status: 201,
+      body: spec.create,
+      response: spec.view,
+      handler: ({ body }, ctx) =>
+        ctx.tx(async (tx) => {
+          const named = spec.tenantOf ? await spec.tenantOf(tx, body as z.output<C>, ctx) : (body as { tenantId?: number }).tenantId;
+          const tenant = await resolveTenant(tx, ctx, named);
+          const values = await spec.prepareCreate(tx, body as z.output<C>, tenant, ctx);
+          const [row] = await tx
+            .insert(table)
+            .values({ ...values, tenantId: tenant.id, tenantPath: tenant.path, createdBy: ctx.principal().userId } as never)
+            .returning();
+          return present(row);
+        }),
+    }),
+    route({
+      method: 'patch',
+      path: `${path}/:id`,
+      permission: `${resource}:update`,
+      summary: `Change a ${noun}`,
+      tags,
+      params: idParams,
+      body: spec.update,
+      response: spec.view,
+      handler: ({ params, body }, ctx) =>
+        ctx.tx(async (tx) => {
+          const current = await load(tx, params.id);
+          const values = await spec.prepareUpdate(tx, body as z.output<U>, current, ctx);
+          const rows = (await tx
+            .update(table)
+            .set({ ...values, updatedAt: new Date() } as never)
+            .where(eq(table.id, params.id))
+            .returning()) as unknown[];
+          return present(rows[0]);
+        }),
+    }),
+    route({
+      method: 'delete',
+      path: `${path}/:id`,
+      permission: `${resource}:delete`,
+      summary: `Delete a ${noun}`,
+      tags,
+      params: idParams,
+      handler: ({ params }, ctx) =>
+        ctx.tx(async (tx) => {
+          await load(tx, params.id);
+          await tx.delete(table).where(eq(table.id, params.id));
+          return undefined;
+        }),
+    }),
+  ];
+}

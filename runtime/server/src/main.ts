@@ -1,0 +1,37 @@
+import { openDatabase } from '@shuiyun/db';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createRuntime } from './app.js';
+import { formatCredentials, seedDemoUtility } from './bootstrap/demo-seed.js';
+import { loadConfig } from './config/config.js';
+
+const config = loadConfig();
+const logger = pino({ level: config.LOG_LEVEL });
+
+const database = await openDatabase({
+  url: config.DATABASE_URL,
+  dataDir: join(config.dataDir, 'pglite'),
+  poolSize: config.DATABASE_POOL_SIZE,
+});
+await database.migrate();
+const seeded = await seedDemoUtility(database.db, { password: config.SHUIYUN_DEMO_PASSWORD });
+if (seeded) process.stdout.write(formatCredentials(seeded));
+
+const runtime = await createRuntime({ database, config, logger });
+const server = runtime.app.listen(config.PORT, config.HOST, () => {
+  const where = database.kind === 'pglite' ? join(config.dataDir, 'pglite') : 'PostgreSQL';
+  logger.info(`Shuiyun runtime on http://localhost:${config.PORT} (API /api, docs /api/docs; data: ${where})`);
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  server.closeAllConnections();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

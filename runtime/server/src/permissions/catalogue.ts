@@ -1,0 +1,39 @@
+/**
+ * Every `resource:action` the platform checks. Roles hold a subset; `resource:*` and `*:*` are
+ * wildcards. Routes name one of these next to their path.
+ */
+export const permissionCatalogue = {
+  tenant: ['read', 'create', 'update', 'delete'],
+  'org-unit': ['read', 'create', 'update', 'delete'],
+  community: ['read', 'create', 'update', 'delete'],
+  building: ['read', 'create', 'update', 'delete'],
+  user: ['read', 'create', 'update', 'delete'],
+  role: ['read', 'create', 'update', 'delete', 'assign'],
+  'identity-provider': ['read', 'create', 'update', 'delete'],
+  audit: ['read'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type Resource = keyof typeof permissionCatalogue;
+
+export const allPermissions: string[] = Object.entries(permissionCatalogue).flatMap(([resource, actions]) =>
+  actions.map((action) => `${resource}:${action}`),
+);
+
+/** What a tenant's own administrator may do: everything but creating and deleting tenants. */
+export const tenantAdminPermissions = allPermissions.filter((p) => p !== 'tenant:create' && p !== 'tenant:delete');
+export const viewerPermissions = allPermissions.filter((p) => p.endsWith(':read') && p !== 'audit:read');
+
+export function isKnownPermission(permission: string): boolean {
+  const [resource, action] = permission.split(':');
+  if (!resource || !action) return false;
+  if (resource === '*') return action === '*';
+  const actions = (permissionCatalogue as Record<string, readonly string[]>)[resource];
+  return !!actions && (action === '*' || actions.includes(action));
+}
+
+/** True when `held` (a role's permission, maybe a wildcard) covers `wanted`. */
+export function covers(held: string, wanted: string): boolean {
+  const [hr, ha] = held.split(':');
+  const [wr, wa] = wanted.split(':');
+  return (hr === '*' || hr === wr) && (ha === '*' || ha === wa);
+}

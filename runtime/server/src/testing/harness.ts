@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { openDatabase, type Database } from '@shuiyun/db';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createRuntime, type Runtime } from '../app.js';
+import { seedDemoUtility } from '../bootstrap/demo-seed.js';
+import { loadConfig } from '../config/config.js';
+
+/** The two systems of record every data-layer and API test runs on. */
+export const drivers = ['pglite', 'postgres'] as const;
+export type Driver = (typeof drivers)[number];
+
+/** The demo admins' password in tests (the real first start generates random ones). */
+export const TEST_PASSWORD = 'Test-passw0rd-2026';
+
+const adminUrl = () => process.env.SHUIYUN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * A fresh PostgreSQL database for one test file, created next to the run's database and dropped
+ * at the end, so test files never see each other's rows.
+ */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(adminUrl());
+  const name = `shuiyun_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base.toString() });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** A migrated database on the given driver; `close` also drops a PostgreSQL one. */
+export async function testDatabase(driver: Driver): Promise<Database> {
+  if (driver === 'pglite') {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    await database.migrate();
+    return database;
+  }
+  const fresh = await freshPostgresDatabase();
+  const database = await openDatabase({ url: fresh.url, poolSize: 5 });
+  await database.migrate();
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      await fresh.drop();
+    },
+  };
+}
+
+export interface TestRuntime {
+  driver: Driver;
+  runtime: Runtime;
+  database: Database;
+  baseUrl: string;
+  /** Signs in and returns the access token. */
+  login(username: string, password?: string): Promise<string>;
+  /** fetch against the runtime, with a bearer token and JSON body when given. */
+  request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** A runtime on a fresh, migrated, demo-seeded database, listening on an ephemeral port. */
+export async function startTestRuntime(driver: Driver, env: Record<string, string> = {}): Promise<TestRuntime> {
+  const database = await testDatabase(driver);
+  await seedDemoUtility(database.db, { password: TEST_PASSWORD });
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  const runtime = await createRuntime({ database, config, logger: pino({ level: 'silent' }) });
+  const server: Server = await new Promise((resolve) => {
+    const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const request: TestRuntime['request'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    }
+    const res = await fetch(baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON (e.g. /metrics) */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+
+  return {
+    driver,
+    runtime,
+    database,
+    baseUrl,
+    request,
+    async login(username, password = TEST_PASSWORD) {
+      const res = await request('POST', '/api/auth/login', { body: { username, password } });
+      if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.accessToken as string;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await database.close();
+    },
+  };
+}
