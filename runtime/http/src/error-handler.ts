@@ -31,7 +31,11 @@ export function toAppError(error: unknown): AppError | undefined {
   if (type === 'entity.parse.failed') return new AppError('malformed_json', { cause: error });
   if (type === 'entity.too.large') return new AppError('payload_too_large', { cause: error });
   if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new AppError('unsupported_media_type', { cause: error });
-  switch (sqlState(error)) {
+  const state = sqlState(error);
+  // Class 22 is PostgreSQL's "data exception": a value the column cannot hold (a NUL character,
+  // an untranslatable character, an out-of-range number). That is bad input, never a server fault.
+  if (state?.startsWith('22')) return new AppError('validation_failed', { cause: error });
+  switch (state) {
     case '23505':
       return new AppError('duplicate', { cause: error });
     case '23503':
@@ -41,8 +45,6 @@ export function toAppError(error: unknown): AppError | undefined {
     case '42501':
       // Row-level security refused the row: it names a tenant outside the caller's subtree.
       return new AppError('forbidden_tenant', { cause: error });
-    case '22P02':
-    case '22003':
     case '23514':
     case '23502':
       return new AppError('validation_failed', { cause: error });

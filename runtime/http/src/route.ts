@@ -69,14 +69,19 @@ export interface MountOptions<Ctx> {
   context: (req: Request) => Ctx;
 }
 
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** Registers routes on a router: guard, validate params/query/body, run the handler, answer JSON. */
 export function mountRoutes<Ctx>(routes: readonly AnyRoute<Ctx>[], options: MountOptions<Ctx>): Router {
   const router = Router();
   for (const route of routes) {
     const run: RequestHandler = async (req, res) => {
-      if (route.body && req.body !== undefined && !req.is('application/json') && req.headers['content-length'] !== '0') {
-        throw new AppError('unsupported_media_type');
-      }
+      // The JSON parser leaves any other media type unparsed (req.body stays undefined), so look at
+      // the request itself: a body that is there but not JSON is a 415, not a missing body.
+      if (route.body && hasBody(req) && !req.is('application/json')) throw new AppError('unsupported_media_type');
       const input = {
         params: parsePart(route.params, req.params, 'params'),
         query: parsePart(route.query, req.query, 'query'),
@@ -110,7 +115,12 @@ export function pageSchema<T extends ZodType>(item: T) {
 }
 
 /** Path ids: positive integers, so `/api/users/abc` is a 400 and never reaches SQL. */
-export const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+export const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'a positive integer id')
+    .transform(Number),
+});
 
 /** `const route = routeBuilder<MyContext>()`: fixes the context type once, infers the schemas per route. */
 export function routeBuilder<Ctx>() {

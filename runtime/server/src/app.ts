@@ -13,6 +13,8 @@ import { userRoutes } from './directory/user-routes.js';
 import { contextFactory } from './http/context.js';
 import { guardFactory } from './http/guard.js';
 import { route, type RuntimeRoute } from './http/route.js';
+import { OidcSignIn } from './identity/oidc.js';
+import { oidcRoutes } from './identity/oidc-routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { SignInService } from './identity/sign-in.js';
 import { TokenSigner } from './identity/tokens.js';
@@ -53,9 +55,10 @@ export async function createRuntime({ database, config, logger = pino({ level: c
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
     ...identityRoutes(signIn, permissions),
+    ...oidcRoutes(new OidcSignIn(database.db, signIn, permissions), config.SHUIYUN_PUBLIC_URL),
     ...tenantRoutes,
     ...directoryRoutes,
-    ...userRoutes(permissions),
+    ...userRoutes(permissions, signIn),
     ...roleRoutes(permissions),
     ...auditRoutes,
   ];

@@ -8,6 +8,7 @@ import { route } from '../http/route.js';
 import { assertStrongPassword, hashPassword } from '../identity/passwords.js';
 import { loadAssignableRoles } from '../permissions/grants.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
+import type { SignInService } from '../identity/sign-in.js';
 import { requireReference, resolveTenant } from './tenant-crud.js';
 
 type UserRow = typeof users.$inferSelect;
@@ -69,7 +70,18 @@ async function roleIdsOf(tx: Tx, userId: number): Promise<number[]> {
   return rows.map((r) => r.roleId).sort((a, b) => a - b);
 }
 
-export function userRoutes(permissions: PermissionModel) {
+/** Ends a user's open sessions in the database; the caller ends them in memory once the transaction committed. */
+async function revokeSessions(tx: Tx, userId: number): Promise<string[]> {
+  const ended = await tx
+    .update(sessions)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return ended.map((s) => s.id);
+}
+
+/** `signIn` ends the sessions of a disabled, reset or deleted user at once, not when their access tokens expire. */
+export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInService, 'endSessions'>) {
   const replaceRoles = async (tx: Tx, ctx: RequestContext, user: UserRow, roleIds: number[]) => {
     await loadAssignableRoles(tx, permissions, ctx.principal(), user.tenantId, roleIds);
     await tx.delete(userRoles).where(eq(userRoles.userId, user.id));
@@ -193,8 +205,8 @@ export function userRoutes(permissions: PermissionModel) {
         status: z.enum(['active', 'disabled']).optional(),
       }),
       response: userView,
-      handler: ({ params, body }, ctx) =>
-        ctx.tx(async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const { view, ended } = await ctx.tx(async (tx) => {
           const user = await loadUser(tx, params.id);
           if (body.status === 'disabled' && user.id === ctx.principal().userId) {
             throw new AppError('conflict', { details: [{ path: 'body.status', message: 'you cannot disable yourself' }] });
@@ -211,11 +223,12 @@ export function userRoutes(permissions: PermissionModel) {
             .set({ ...rest, ...(org === undefined ? {} : { orgUnitId: org?.id ?? null, orgPath: org?.path ?? null }), updatedAt: new Date() })
             .where(eq(users.id, user.id))
             .returning();
-          if (body.status === 'disabled') {
-            await tx.update(sessions).set({ revokedAt: new Date() }).where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt)));
-          }
-          return presentUser(row!, await roleIdsOf(tx, user.id));
-        }),
+          const ended = body.status === 'disabled' ? await revokeSessions(tx, user.id) : [];
+          return { view: presentUser(row!, await roleIdsOf(tx, user.id)), ended };
+        });
+        signIn.endSessions(ended);
+        return view;
+      },
     }),
     route({
       method: 'delete',
@@ -225,13 +238,16 @@ export function userRoutes(permissions: PermissionModel) {
       tags,
       params: idParams,
       handler: async ({ params }, ctx) => {
-        await ctx.tx(async (tx) => {
+        const ended = await ctx.tx(async (tx) => {
           const user = await loadUser(tx, params.id);
           if (user.id === ctx.principal().userId) {
             throw new AppError('conflict', { details: [{ path: 'params.id', message: 'you cannot delete yourself' }] });
           }
+          const open = await revokeSessions(tx, user.id);
           await tx.delete(users).where(eq(users.id, user.id));
+          return open;
         });
+        signIn.endSessions(ended);
         await permissions.reload();
         return undefined;
       },
@@ -270,10 +286,11 @@ export function userRoutes(permissions: PermissionModel) {
           return { user };
         });
         const passwordHash = await hashPassword(body.password);
-        await ctx.tx(async (tx) => {
+        const ended = await ctx.tx(async (tx) => {
           await tx.update(users).set({ passwordHash, passwordChangedAt: new Date(), failedLogins: 0, lockedUntil: null }).where(eq(users.id, hash.user.id));
-          await tx.update(sessions).set({ revokedAt: new Date() }).where(and(eq(sessions.userId, hash.user.id), isNull(sessions.revokedAt)));
+          return revokeSessions(tx, hash.user.id);
         });
+        signIn.endSessions(ended);
         return undefined;
       },
     }),

@@ -197,6 +197,14 @@ export class SignInService {
     return true;
   }
 
+  /**
+   * Ends sessions already revoked in the database by someone else (an administrator disabling,
+   * resetting or deleting the user): their access tokens stop working on this node at once.
+   */
+  endSessions(sessionIds: readonly string[]): void {
+    sessionIds.forEach((id) => this.markRevoked(id));
+  }
+
   private markRevoked(sessionId: string): void {
     const now = Date.now();
     for (const [id, until] of this.revoked) if (until < now) this.revoked.delete(id);

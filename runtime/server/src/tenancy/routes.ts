@@ -54,10 +54,15 @@ export const tenantRoutes = [
     }),
     response: z.object({ items: z.array(tenantView), total: z.number() }),
     handler: ({ query }, ctx) =>
-      ctx.tx((tx) => {
+      ctx.tx(async (tx) => {
         const where: (SQL | undefined)[] = [];
         if (query.q) where.push(or(ilike(tenants.name, `%${query.q}%`), ilike(tenants.code, `%${query.q}%`)));
-        if (query.parentId) where.push(eq(tenants.parentId, query.parentId));
+        if (query.parentId) {
+          // Like every id filter: a tenant the caller cannot see is a 404, not an empty page.
+          const [parent] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, query.parentId));
+          if (!parent) throw new AppError('not_found', { details: [{ path: 'query.parentId', message: 'not visible' }] });
+          where.push(eq(tenants.parentId, query.parentId));
+        }
         if (query.kind) where.push(eq(tenants.kind, query.kind));
         return listPage(tx, tenants, and(...where), [tenants.path], query);
       }),

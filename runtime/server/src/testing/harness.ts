@@ -1,63 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { openDatabase, type Database } from '@shuiyun/db';
-import pg from 'pg';
+import type { Database } from '@shuiyun/db';
 import { pino } from 'pino';
 import { createRuntime, type Runtime } from '../app.js';
 import { seedDemoUtility } from '../bootstrap/demo-seed.js';
 import { loadConfig } from '../config/config.js';
+// The db package owns the database helper; tests reach it by path because it is not part of its public face.
+import { drivers, freshPostgresDatabase, testDatabase, type Driver } from '../../../db/src/testing/postgres.js';
 
-/** The two systems of record every data-layer and API test runs on. */
-export const drivers = ['pglite', 'postgres'] as const;
-export type Driver = (typeof drivers)[number];
+export { drivers, freshPostgresDatabase, testDatabase, type Driver };
 
 /** The demo admins' password in tests (the real first start generates random ones). */
 export const TEST_PASSWORD = 'Test-passw0rd-2026';
-
-const adminUrl = () => process.env.SHUIYUN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/**
- * A fresh PostgreSQL database for one test file, created next to the run's database and dropped
- * at the end, so test files never see each other's rows.
- */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = new URL(adminUrl());
-  const name = `shuiyun_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base.toString());
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base.toString() });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
-/** A migrated database on the given driver; `close` also drops a PostgreSQL one. */
-export async function testDatabase(driver: Driver): Promise<Database> {
-  if (driver === 'pglite') {
-    const database = await openDatabase({ dataDir: 'memory://' });
-    await database.migrate();
-    return database;
-  }
-  const fresh = await freshPostgresDatabase();
-  const database = await openDatabase({ url: fresh.url, poolSize: 5 });
-  await database.migrate();
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      await fresh.drop();
-    },
-  };
-}
 
 export interface TestRuntime {
   driver: Driver;
