@@ -21,20 +21,19 @@ $$ SELECT nullif(current_setting('app.tenant', true), '')::ltree $$;
 CREATE FUNCTION shuiyun_user() RETURNS bigint LANGUAGE sql STABLE AS
 $$ SELECT nullif(current_setting('app.user', true), '')::bigint $$;
 --> statement-breakpoint
--- Data scopes (数据权限) narrow a tenant further: 'org' = the caller's org-unit subtree (plus what the
--- caller created), 'own' = only what the caller created. Unset means the whole tenant subtree.
-CREATE FUNCTION shuiyun_in_data_scope(row_org ltree, row_owner bigint) RETURNS boolean LANGUAGE sql STABLE AS
-$$ SELECT coalesce(CASE coalesce(nullif(current_setting('app.scope', true), ''), 'tenant')
-     WHEN 'tenant' THEN true
-     WHEN 'org' THEN row_org <@ nullif(current_setting('app.org', true), '')::ltree OR row_owner = shuiyun_user()
-     WHEN 'own' THEN row_owner = shuiyun_user()
-     ELSE false END, false) $$;
+CREATE FUNCTION shuiyun_org() RETURNS ltree LANGUAGE sql STABLE AS
+$$ SELECT nullif(current_setting('app.org', true), '')::ltree $$;
+--> statement-breakpoint
+CREATE FUNCTION shuiyun_scope() RETURNS text LANGUAGE sql STABLE AS
+$$ SELECT coalesce(nullif(current_setting('app.scope', true), ''), 'tenant') $$;
 --> statement-breakpoint
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
-CREATE POLICY tenant_subtree ON tenants USING (path <@ shuiyun_tenant()) WITH CHECK (path <@ shuiyun_tenant());
+-- Each setting is read through a scalar sub-select, which PostgreSQL evaluates once per statement
+-- (an InitPlan) instead of once per row; the GiST index on the path then answers the predicate.
+CREATE POLICY tenant_subtree ON tenants USING (path <@ (SELECT shuiyun_tenant())) WITH CHECK (path <@ (SELECT shuiyun_tenant()));
 --> statement-breakpoint
 DO $$
 DECLARE t text;
@@ -43,8 +42,21 @@ BEGIN
                            'identity_providers', 'user_identities', 'sessions', 'audit_log'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_subtree ON %I USING (tenant_path <@ shuiyun_tenant()) '
-                   'WITH CHECK (tenant_path <@ shuiyun_tenant())', t);
+    EXECUTE format('CREATE POLICY tenant_subtree ON %I USING (tenant_path <@ (SELECT shuiyun_tenant())) '
+                   'WITH CHECK (tenant_path <@ (SELECT shuiyun_tenant()))', t);
+  END LOOP;
+END $$;
+--> statement-breakpoint
+-- tenant_id and tenant_path must name the same tenant; RLS checks the path, this keeps the id honest.
+ALTER TABLE tenants ADD CONSTRAINT tenants_id_path_key UNIQUE (id, path);
+--> statement-breakpoint
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['org_units', 'communities', 'buildings', 'users', 'roles', 'user_roles',
+                           'identity_providers', 'user_identities', 'sessions'] LOOP
+    EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I FOREIGN KEY (tenant_id, tenant_path) REFERENCES tenants (id, path)',
+                   t, t || '_tenant_path_fkey');
   END LOOP;
 END $$;
 --> statement-breakpoint
@@ -53,15 +65,22 @@ ALTER TABLE oidc_login_states ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 ALTER TABLE oidc_login_states FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
-CREATE POLICY data_scope ON communities AS RESTRICTIVE
-  USING (shuiyun_in_data_scope(org_path, created_by)) WITH CHECK (shuiyun_in_data_scope(org_path, created_by));
---> statement-breakpoint
-CREATE POLICY data_scope ON buildings AS RESTRICTIVE
-  USING (shuiyun_in_data_scope(org_path, created_by)) WITH CHECK (shuiyun_in_data_scope(org_path, created_by));
---> statement-breakpoint
-CREATE POLICY data_scope ON users AS RESTRICTIVE
-  USING (id = shuiyun_user() OR shuiyun_in_data_scope(org_path, created_by))
-  WITH CHECK (id = shuiyun_user() OR shuiyun_in_data_scope(org_path, created_by));
+-- Data scopes (数据权限) narrow a tenant further: 'org' = the caller's org-unit subtree plus what the
+-- caller created, 'own' = only what the caller created; unset means the whole tenant subtree, and
+-- any other value shows nothing. Users always see their own user row.
+DO $$
+DECLARE
+  t text;
+  scoped text := '((SELECT shuiyun_scope()) = ''tenant'''
+    ' OR ((SELECT shuiyun_scope()) = ''org'' AND org_path <@ (SELECT shuiyun_org()))'
+    ' OR ((SELECT shuiyun_scope()) IN (''org'', ''own'') AND created_by = (SELECT shuiyun_user())))';
+BEGIN
+  FOREACH t IN ARRAY ARRAY['communities', 'buildings'] LOOP
+    EXECUTE format('CREATE POLICY data_scope ON %I AS RESTRICTIVE USING %s WITH CHECK %s', t, scoped, scoped);
+  END LOOP;
+  EXECUTE format('CREATE POLICY data_scope ON users AS RESTRICTIVE USING (id = (SELECT shuiyun_user()) OR %s) '
+                 'WITH CHECK (id = (SELECT shuiyun_user()) OR %s)', scoped, scoped);
+END $$;
 --> statement-breakpoint
 GRANT USAGE ON SCHEMA public TO shuiyun_app;
 --> statement-breakpoint

@@ -10,6 +10,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { registerTenantTransaction } from './tenant-scope.js';
 
 export type Schema = typeof schema;
 /** The drizzle database, whichever driver is underneath. */
@@ -66,6 +67,26 @@ async function openPglite(dataDir: string): Promise<Database> {
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  registerTenantTransaction(db, async (settings, work) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      // BEGIN and the settings travel as one simple-protocol message: one round trip, not two.
+      const calls = settings.map(([name, value]) => `set_config(${client.escapeLiteral(name)}, ${client.escapeLiteral(value)}, true)`);
+      await client.query(`begin; select ${calls.join(', ')}`);
+      const result = await work(drizzlePg({ client, schema }) as unknown as Tx);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken);
+    }
+  });
   return {
     kind: 'postgres',
     db,

@@ -270,6 +270,19 @@ describe.each(drivers)('row-level security on %s', (driver) => {
     }
   });
 
+  it('rejects a row whose tenant_id names another tenant than its tenant_path (23503) and writes nothing', async () => {
+    const scope = { tenantPath: s.companyA.path };
+    const mismatched = inTenant(database.db, scope, (tx) =>
+      tx.insert(communities).values({ tenantId: s.companyB.id, tenantPath: s.companyA.path, code: 'MISMATCH', name: 'x' }),
+    );
+    expect(await sqlStateOf(mismatched)).toBe('23503');
+    const moved = inTenant(database.db, scope, (tx) =>
+      tx.execute(sql`update communities set tenant_id = ${s.companyB.id}, code = 'MOVED' where id = ${s.companyA.communities.c1}`),
+    );
+    expect(await sqlStateOf(moved)).toBe('23503');
+    expect(await systemCount(database, sql`select count(*)::int as n from communities where tenant_id <> (select id from tenants where path = communities.tenant_path)`)).toBe(0);
+  });
+
   it('rejects inserting rows into another tenant’s path with 42501 and writes nothing', async () => {
     const b = { tenantId: s.companyB.id, tenantPath: s.companyB.path };
     const before = await systemCount(database, sql`select count(*)::int as n from (

@@ -104,6 +104,8 @@ export const communities = pgTable(
   (t) => [
     uniqueIndex('communities_tenant_code_key').on(t.tenantId, t.code),
     index('communities_tenant_path_gist').using('gist', t.tenantPath),
+    // Lists page in (tenant_path, code) order: an ordered index scan stops after one page.
+    index('communities_tenant_path_code_idx').on(t.tenantPath, t.code),
   ],
 );
 
@@ -155,6 +157,7 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_username_key').on(sql`lower(${t.username})`),
     index('users_tenant_path_gist').using('gist', t.tenantPath),
+    index('users_tenant_path_username_idx').on(t.tenantPath, t.username),
   ],
 );
 
@@ -179,6 +182,7 @@ export const roles = pgTable(
   (t) => [
     uniqueIndex('roles_tenant_code_key').on(t.tenantId, t.code),
     index('roles_tenant_path_gist').using('gist', t.tenantPath),
+    index('roles_tenant_path_code_idx').on(t.tenantPath, t.code),
   ],
 );
 

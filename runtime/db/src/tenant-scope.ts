@@ -17,20 +17,46 @@ export interface TenantScope {
   requestId?: string | null;
 }
 
+/** The session settings a tenant transaction starts with, in the order they are set. */
+export function tenantSettings(scope: TenantScope): [string, string][] {
+  // Paths are ids joined by dots (see tenants.path); anything else is a programming error, refused before SQL.
+  for (const path of [scope.tenantPath, scope.orgPath ?? '1']) {
+    if (!/^[0-9]+(\.[0-9]+)*$/.test(path)) throw new Error(`not a tenant or org path: ${JSON.stringify(path)}`);
+  }
+  return [
+    // Setting `role` locally is SET LOCAL ROLE in a form that takes values: RLS applies from here on.
+    ['role', APP_ROLE],
+    ['app.tenant', scope.tenantPath],
+    ['app.user', scope.userId == null ? '' : String(scope.userId)],
+    ['app.user_name', scope.userName ?? ''],
+    ['app.scope', scope.dataScope ?? 'tenant'],
+    ['app.org', scope.orgPath ?? ''],
+    ['app.request_id', scope.requestId ?? ''],
+  ];
+}
+
+/**
+ * A driver's faster way to open a tenant transaction (PostgreSQL sends BEGIN and the settings in one
+ * round trip); registered by openDatabase, looked up by inTenant.
+ */
+export type TenantTransaction = <T>(settings: [string, string][], work: (tx: Tx) => Promise<T>) => Promise<T>;
+const tenantTransactions = new WeakMap<Db, TenantTransaction>();
+
+export function registerTenantTransaction(db: Db, run: TenantTransaction): void {
+  tenantTransactions.set(db, run);
+}
+
 /**
  * Runs `work` in one transaction as the application role with the tenant set locally, so
  * PostgreSQL's row-level security decides what the statements inside can read and write.
  */
-export function inTenant<T>(db: Db, scope: TenantScope, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTenant<T>(db: Db, scope: TenantScope, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const settings = tenantSettings(scope);
+  const fast = tenantTransactions.get(db);
+  if (fast) return fast(settings, work);
   return db.transaction(async (tx) => {
-    // set_config('role', …, true) is SET LOCAL ROLE in a form that takes parameters, in one round trip.
-    await tx.execute(sql`select set_config('role', ${APP_ROLE}, true),
-      set_config('app.tenant', ${scope.tenantPath}, true),
-      set_config('app.user', ${scope.userId == null ? '' : String(scope.userId)}, true),
-      set_config('app.user_name', ${scope.userName ?? ''}, true),
-      set_config('app.scope', ${scope.dataScope ?? 'tenant'}, true),
-      set_config('app.org', ${scope.orgPath ?? ''}, true),
-      set_config('app.request_id', ${scope.requestId ?? ''}, true)`);
+    const calls = settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
+    await tx.execute(sql`select ${sql.join(calls, sql`, `)}`);
     return work(tx);
   });
 }
