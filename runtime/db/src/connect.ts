@@ -10,6 +10,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { type NotificationHandler, PostgresListener } from './notifications.js';
 import { registerTenantTransaction } from './tenant-scope.js';
 
 export type Schema = typeof schema;
@@ -25,6 +26,12 @@ export interface Database {
   migrate(): Promise<void>;
   /** A cheap round trip, for readiness probes. */
   ping(): Promise<void>;
+  /** Receives NOTIFY payloads on `channel`, including this node's own. */
+  subscribe(channel: string, handler: NotificationHandler): Promise<void>;
+  /** Called after the notification connection came back from a failure: messages may have been missed. */
+  onReconnect(handler: () => void): void;
+  /** NOTIFY every runtime node on this database. */
+  publish(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,14 @@ async function openPglite(dataDir: string): Promise<Database> {
     async ping() {
       await client.query('select 1');
     },
+    async subscribe(channel, handler) {
+      await client.listen(channel, handler);
+    },
+    // One process owns a PGlite database: its notification path never breaks.
+    onReconnect() {},
+    async publish(channel, payload) {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
+    },
     async close() {
       await client.close();
     },
@@ -66,6 +81,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const listener = new PostgresListener(url);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   registerTenantTransaction(db, async (settings, work) => {
     const client = await pool.connect();
@@ -104,7 +120,13 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async ping() {
       await db.execute(sql`select 1`);
     },
+    subscribe: (channel, handler) => listener.subscribe(channel, handler),
+    onReconnect: (handler) => listener.onReconnect(handler),
+    async publish(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
     async close() {
+      await listener.close();
       await pool.end();
     },
   };

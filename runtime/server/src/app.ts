@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { auditRoutes } from './audit/routes.js';
+import { joinCluster } from './cluster/cluster-news.js';
 import type { RuntimeConfig } from './config/config.js';
 import { directoryRoutes } from './directory/routes.js';
 import { userRoutes } from './directory/user-routes.js';
@@ -50,6 +51,7 @@ export async function createRuntime({ database, config, logger = pino({ level: c
     lockoutThreshold: config.SHUIYUN_LOCKOUT_THRESHOLD,
     lockoutSeconds: config.SHUIYUN_LOCKOUT_SECONDS,
   });
+  await joinCluster(database, permissions, signIn, logger);
   const metrics = createMetrics();
 
   const routes: RuntimeRoute[] = [
@@ -94,7 +96,8 @@ export async function createRuntime({ database, config, logger = pino({ level: c
   app.use(metrics.middleware);
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
   app.use(
-    '/api/auth/login',
+    // Sign-in by password and the start of single sign-on (each SSO start stores a state row).
+    ['/api/auth/login', '/api/auth/oidc'],
     rateLimit({
       windowMs: 60_000,
       limit: config.SHUIYUN_LOGIN_RATE_LIMIT,

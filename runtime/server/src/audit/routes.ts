@@ -3,6 +3,7 @@ import { AppError, idParams, pageQuery } from '@shuiyun/http';
 import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { desc } from 'drizzle-orm';
 import { z } from 'zod';
+import { idFilterConditions } from '../http/scoped-queries.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
 
@@ -26,12 +27,7 @@ export const auditRoutes = [
     }),
     handler: ({ query }, ctx) =>
       ctx.tx(async (tx) => {
-        const where: (SQL | undefined)[] = [];
-        if (query.tenantId) {
-          const [t] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, query.tenantId));
-          if (!t) throw new AppError('not_found', { details: [{ path: 'query.tenantId', message: 'not visible' }] });
-          where.push(eq(auditLog.tenantId, query.tenantId));
-        }
+        const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { tenantId: { column: auditLog.tenantId, table: tenants } });
         if (query.entity) where.push(eq(auditLog.entity, query.entity));
         if (query.entityId) where.push(eq(auditLog.entityId, query.entityId));
         if (query.actorId) where.push(eq(auditLog.actorId, query.actorId));

@@ -2,7 +2,8 @@ import { buildings, communities, identityProviders, orgUnits, queryRows, roles, 
 import { AppError } from '@shuiyun/http';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { requireReference, tenantCrudRoutes } from './tenant-crud.js';
+import { requireReference } from '../http/scoped-queries.js';
+import { tenantCrudRoutes } from './tenant-crud.js';
 
 const code = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore; at most 64');
 const name = z.string().trim().min(1).max(100);

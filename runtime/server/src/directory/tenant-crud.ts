@@ -1,4 +1,5 @@
-import { tenants, type Tx } from '@shuiyun/db';
+import type { Tx } from '@shuiyun/db';
+import { idFilterConditions, type IdFilter, type Row, type TargetTenant, type TenantTable, resolveTenant } from '../http/scoped-queries.js';
 import { AppError, idParams, pageQuery } from '@shuiyun/http';
 import { and, eq, ilike, or, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
@@ -6,50 +7,6 @@ import { z, type ZodObject, type ZodType } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route, type RuntimeRoute } from '../http/route.js';
-
-/** A table whose rows belong to a tenant: row-level security filters it on `tenant_path`. */
-export type TenantTable = PgTable & { id: PgColumn; tenantId: PgColumn; tenantPath: PgColumn };
-type Row = Record<string, unknown> & { id: number; tenantId: number; tenantPath: string };
-
-export interface TargetTenant {
-  id: number;
-  path: string;
-}
-
-/** The tenant a new record goes to: the one named in the body, else the caller's; it must be visible. */
-export async function resolveTenant(tx: Tx, ctx: RequestContext, tenantId: number | undefined): Promise<TargetTenant> {
-  const id = tenantId ?? ctx.principal().tenantId;
-  const [tenant] = await tx.select({ id: tenants.id, path: tenants.path }).from(tenants).where(eq(tenants.id, id));
-  if (!tenant) throw new AppError('forbidden_tenant', { details: [{ path: 'tenantId', message: 'tenant not visible' }] });
-  return tenant;
-}
-
-/**
- * Loads a referenced record (an org unit, a community…) that must be visible to the caller and belong
- * to `tenantId`; anything else is a 400 naming the field, never a silent cross-tenant link.
- */
-export async function requireReference<T extends TenantTable>(
-  tx: Tx,
-  table: T,
-  id: number,
-  tenantId: number,
-  field: string,
-): Promise<T['$inferSelect']> {
-  const [row] = (await tx
-    .select()
-    .from(table as PgTable)
-    .where(eq(table.id, id))) as Row[];
-  if (!row || row.tenantId !== tenantId) {
-    throw new AppError('invalid_reference', { details: [{ path: `body.${field}`, message: `no such record in this tenant: ${id}` }] });
-  }
-  return row as T['$inferSelect'];
-}
-
-/** A list filter that names a record by id; a record the caller cannot see is a 404, not an empty page. */
-export interface IdFilter {
-  column: PgColumn;
-  table: TenantTable | typeof tenants;
-}
 
 export interface CrudSpec<T extends TenantTable, C extends ZodObject, U extends ZodObject> {
   /** Permission resource, e.g. `community` → `community:read` … */
@@ -100,18 +57,7 @@ export function tenantCrudRoutes<T extends TenantTable, C extends ZodObject, U e
       query: pageQuery.extend({ q: z.string().trim().max(100).optional(), ...idFilterQuery }),
       handler: ({ query }, ctx) =>
         ctx.tx(async (tx) => {
-          const where: (SQL | undefined)[] = [];
-          const q = query as Record<string, unknown>;
-          for (const [name, filter] of Object.entries(spec.idFilters)) {
-            const value = q[name] as number | undefined;
-            if (value === undefined) continue;
-            const [visible] = await tx
-              .select({ id: filter.table.id })
-              .from(filter.table as PgTable)
-              .where(eq(filter.table.id, value));
-            if (!visible) throw new AppError('not_found', { details: [{ path: `query.${name}`, message: `not visible: ${value}` }] });
-            where.push(eq(filter.column, value));
-          }
+          const where: (SQL | undefined)[] = await idFilterConditions(tx, query, spec.idFilters);
           if (query.q) where.push(or(...spec.search.map((c) => ilike(c, `%${query.q}%`))));
           const page = await listPage(tx, table, and(...where), spec.orderBy, query);
           return { ...page, items: page.items.map(present) };

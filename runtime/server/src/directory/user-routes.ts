@@ -9,7 +9,7 @@ import { assertStrongPassword, hashPassword } from '../identity/passwords.js';
 import { loadAssignableRoles } from '../permissions/grants.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
 import type { SignInService } from '../identity/sign-in.js';
-import { requireReference, resolveTenant } from './tenant-crud.js';
+import { idFilterConditions, requireReference, resolveTenant } from '../http/scoped-queries.js';
 
 type UserRow = typeof users.$inferSelect;
 
@@ -105,17 +105,10 @@ export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInServ
       }),
       handler: ({ query }, ctx) =>
         ctx.tx(async (tx) => {
-          const where: (SQL | undefined)[] = [];
-          if (query.tenantId) {
-            const [t] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, query.tenantId));
-            if (!t) throw new AppError('not_found', { details: [{ path: 'query.tenantId', message: 'not visible' }] });
-            where.push(eq(users.tenantId, query.tenantId));
-          }
-          if (query.orgUnitId) {
-            const [o] = await tx.select({ id: orgUnits.id }).from(orgUnits).where(eq(orgUnits.id, query.orgUnitId));
-            if (!o) throw new AppError('not_found', { details: [{ path: 'query.orgUnitId', message: 'not visible' }] });
-            where.push(eq(users.orgUnitId, query.orgUnitId));
-          }
+          const where: (SQL | undefined)[] = await idFilterConditions(tx, query, {
+            tenantId: { column: users.tenantId, table: tenants },
+            orgUnitId: { column: users.orgUnitId, table: orgUnits },
+          });
           if (query.status) where.push(eq(users.status, query.status));
           if (query.q) where.push(or(ilike(users.username, `%${query.q}%`), ilike(users.displayName, `%${query.q}%`)));
           const page = await listPage(tx, users, and(...where), [users.tenantPath, users.username], query);
@@ -185,7 +178,7 @@ export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInServ
           await replaceRoles(tx, ctx, row!, [...new Set(body.roleIds)]);
           return presentUser(row!, await roleIdsOf(tx, row!.id));
         });
-        if (body.roleIds.length) await permissions.reload();
+        if (body.roleIds.length) await permissions.changed();
         return created;
       },
     }),
@@ -248,7 +241,7 @@ export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInServ
           return open;
         });
         signIn.endSessions(ended);
-        await permissions.reload();
+        await permissions.changed();
         return undefined;
       },
     }),
@@ -267,7 +260,7 @@ export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInServ
           await replaceRoles(tx, ctx, user, [...new Set(body.roleIds)]);
           return presentUser(user, await roleIdsOf(tx, user.id));
         });
-        await permissions.reload();
+        await permissions.changed();
         return result;
       },
     }),
@@ -280,15 +273,14 @@ export function userRoutes(permissions: PermissionModel, signIn: Pick<SignInServ
       params: idParams,
       body: z.strictObject({ password: z.string().max(256) }),
       handler: async ({ params, body }, ctx) => {
-        const hash = await ctx.tx(async (tx) => {
-          const user = await loadUser(tx, params.id);
-          assertStrongPassword(body.password, user.username);
-          return { user };
-        });
+        // Check first, hash outside any transaction (argon2 is slow), then write.
+        const user = await ctx.tx((tx) => loadUser(tx, params.id));
+        assertStrongPassword(body.password, user.username);
         const passwordHash = await hashPassword(body.password);
         const ended = await ctx.tx(async (tx) => {
-          await tx.update(users).set({ passwordHash, passwordChangedAt: new Date(), failedLogins: 0, lockedUntil: null }).where(eq(users.id, hash.user.id));
-          return revokeSessions(tx, hash.user.id);
+          const current = await loadUser(tx, user.id);
+          await tx.update(users).set({ passwordHash, passwordChangedAt: new Date(), failedLogins: 0, lockedUntil: null }).where(eq(users.id, current.id));
+          return revokeSessions(tx, current.id);
         });
         signIn.endSessions(ended);
         return undefined;

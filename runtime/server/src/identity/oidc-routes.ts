@@ -4,17 +4,10 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { route } from '../http/route.js';
 import { isSameSitePath, type OidcSignIn } from './oidc.js';
+import { tokenView } from './routes.js';
 
 const tags = ['Identity 身份'];
 const providerCode = z.object({ code: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) });
-const tokenView = z.object({
-  tokenType: z.literal('Bearer'),
-  accessToken: z.string(),
-  expiresIn: z.number(),
-  refreshToken: z.string(),
-  user: z.object({ id: z.number(), username: z.string(), displayName: z.string(), tenantId: z.number() }),
-});
-
 /**
  * Where the browser comes back to: the configured public URL, else what the request says (through a
  * trusted proxy's X-Forwarded-* headers). The IdP only accepts redirect URIs registered with it, so a

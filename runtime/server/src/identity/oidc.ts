@@ -180,7 +180,7 @@ export class OidcSignIn {
       },
       { userName: `sso:${provider.code}` },
     );
-    if (outcome.rolesChanged) await this.permissions.reload();
+    if (outcome.rolesChanged) await this.permissions.changed();
     return { session: outcome.session, returnTo: pending.returnTo };
   }
 

@@ -8,7 +8,8 @@ import type { PermissionModel } from '../permissions/permission-model.js';
 import type { SignInService } from './sign-in.js';
 
 const tags = ['Identity 身份'];
-const tokenView = z.object({
+/** The answer to every successful sign-in (password, refresh or single sign-on). */
+export const tokenView = z.object({
   tokenType: z.literal('Bearer'),
   accessToken: z.string(),
   expiresIn: z.number(),

@@ -184,7 +184,7 @@ export class SignInService {
       },
       { userId: user.id, userName: user.username },
     );
-    others.forEach((s) => this.markRevoked(s.id));
+    this.endSessions(others.map((s) => s.id));
   }
 
   isRevoked(sessionId: string): boolean {
@@ -202,13 +202,24 @@ export class SignInService {
    * resetting or deleting the user): their access tokens stop working on this node at once.
    */
   endSessions(sessionIds: readonly string[]): void {
-    sessionIds.forEach((id) => this.markRevoked(id));
+    if (sessionIds.length === 0) return;
+    sessionIds.forEach((id) => this.markRevoked(id, false));
+    this.announce?.([...sessionIds]);
   }
 
-  private markRevoked(sessionId: string): void {
+  /** Tells the other runtime nodes which sessions ended; set when the node joins its cluster. */
+  announce: ((sessionIds: string[]) => void) | undefined;
+
+  /** Sessions another node ended: refuse their access tokens here too, without announcing again. */
+  acceptEndedElsewhere(sessionIds: readonly string[]): void {
+    sessionIds.forEach((id) => this.markRevoked(id, false));
+  }
+
+  private markRevoked(sessionId: string, announce = true): void {
     const now = Date.now();
     for (const [id, until] of this.revoked) if (until < now) this.revoked.delete(id);
     this.revoked.set(sessionId, now + this.signer.accessTtl * 1000);
+    if (announce) this.announce?.([sessionId]);
   }
 
   private audit(tx: Tx, user: UserRow, action: string, meta: ClientMeta, extra: Record<string, unknown> = {}) {

@@ -46,7 +46,16 @@ export class PermissionModel {
     return model;
   }
 
-  /** Re-reads roles and assignments; called after every committed change to them. */
+  /** Tells the other runtime nodes that roles or assignments changed; set when the node joins its cluster. */
+  announce: (() => Promise<void>) | undefined;
+
+  /** After a committed change to roles or assignments: reload here, then tell the other nodes. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.announce?.();
+  }
+
+  /** Re-reads roles and assignments. */
   async reload(): Promise<void> {
     const { roleRows, assignmentRows } = await asSystem(this.db, async (tx) => ({
       roleRows: await tx

@@ -2,7 +2,7 @@ import { roles, tenants, userRoles } from '@shuiyun/db';
 import { AppError, idParams, pageQuery } from '@shuiyun/http';
 import { and, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { resolveTenant } from '../directory/tenant-crud.js';
+import { idFilterConditions, resolveTenant } from '../http/scoped-queries.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
 import { isKnownPermission, permissionCatalogue } from './catalogue.js';
@@ -67,12 +67,7 @@ export function roleRoutes(permissions: PermissionModel) {
       query: pageQuery.extend({ q: z.string().trim().max(100).optional(), tenantId: z.coerce.number().int().positive().optional() }),
       handler: ({ query }, ctx) =>
         ctx.tx(async (tx) => {
-          const where: (SQL | undefined)[] = [];
-          if (query.tenantId) {
-            const [t] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, query.tenantId));
-            if (!t) throw new AppError('not_found', { details: [{ path: 'query.tenantId', message: 'not visible' }] });
-            where.push(eq(roles.tenantId, query.tenantId));
-          }
+          const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { tenantId: { column: roles.tenantId, table: tenants } });
           if (query.q) where.push(or(ilike(roles.code, `%${query.q}%`), ilike(roles.name, `%${query.q}%`)));
           return listPage(tx, roles, and(...where), [roles.tenantPath, roles.code], query);
         }),
@@ -117,7 +112,7 @@ export function roleRoutes(permissions: PermissionModel) {
             .returning();
           return created;
         });
-        await permissions.reload();
+        await permissions.changed();
         return row;
       },
     }),
@@ -146,7 +141,7 @@ export function roleRoutes(permissions: PermissionModel) {
           const [updated] = await tx.update(roles).set({ ...body, updatedAt: new Date() }).where(eq(roles.id, params.id)).returning();
           return updated;
         });
-        await permissions.reload();
+        await permissions.changed();
         return row;
       },
     }),
@@ -166,7 +161,7 @@ export function roleRoutes(permissions: PermissionModel) {
           if ((held?.n ?? 0) > 0) throw new AppError('still_referenced');
           await tx.delete(roles).where(eq(roles.id, current.id));
         });
-        await permissions.reload();
+        await permissions.changed();
         return undefined;
       },
     }),

@@ -3,6 +3,7 @@ import { AppError, idParams, pageQuery } from '@shuiyun/http';
 import { and, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { listPage } from '../http/paging.js';
+import { idFilterConditions } from '../http/scoped-queries.js';
 import { route } from '../http/route.js';
 import { createTenant } from './tenant-service.js';
 
@@ -55,14 +56,8 @@ export const tenantRoutes = [
     response: z.object({ items: z.array(tenantView), total: z.number() }),
     handler: ({ query }, ctx) =>
       ctx.tx(async (tx) => {
-        const where: (SQL | undefined)[] = [];
+        const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { parentId: { column: tenants.parentId, table: tenants } });
         if (query.q) where.push(or(ilike(tenants.name, `%${query.q}%`), ilike(tenants.code, `%${query.q}%`)));
-        if (query.parentId) {
-          // Like every id filter: a tenant the caller cannot see is a 404, not an empty page.
-          const [parent] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, query.parentId));
-          if (!parent) throw new AppError('not_found', { details: [{ path: 'query.parentId', message: 'not visible' }] });
-          where.push(eq(tenants.parentId, query.parentId));
-        }
         if (query.kind) where.push(eq(tenants.kind, query.kind));
         return listPage(tx, tenants, and(...where), [tenants.path], query);
       }),
