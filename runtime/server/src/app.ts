@@ -97,7 +97,7 @@ export async function createRuntime({ database, config, logger = pino({ level: c
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
   app.use(
     // Sign-in by password and the start of single sign-on (each SSO start stores a state row).
-    ['/api/auth/login', '/api/auth/oidc'],
+    ['/api/auth/login', '/api/auth/oidc/:code/login'],
     rateLimit({
       windowMs: 60_000,
       limit: config.SHUIYUN_LOGIN_RATE_LIMIT,

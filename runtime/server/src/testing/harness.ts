@@ -29,7 +29,8 @@ export interface TestRuntime {
 export async function startTestRuntime(driver: Driver, env: Record<string, string> = {}): Promise<TestRuntime> {
   const database = await testDatabase(driver);
   await seedDemoUtility(database.db, { password: TEST_PASSWORD });
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  // Tests sign in far more often than a person; the limiter has its own test with a low limit.
+  const config = loadConfig({ LOG_LEVEL: 'silent', SHUIYUN_LOGIN_RATE_LIMIT: '10000', ...env });
   const runtime = await createRuntime({ database, config, logger: pino({ level: 'silent' }) });
   const server: Server = await new Promise((resolve) => {
     const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
