@@ -1,0 +1,1 @@
+export { ReadingBatcher, BatcherClosedError, type BatcherOptions } from './pipeline/reading-batcher.js';
