@@ -1,0 +1,2 @@
+export { jsonThingModelCodec } from './json-codec.js';
+export { toMilli } from './exact-decimal.js';
