@@ -4,3 +4,5 @@ export { CodecRegistry } from './codecs/codec-registry.js';
 export type { DeviceDirectory, DeviceIdentity } from './devices.js';
 export { EmbeddedMqttBroker, type EmbeddedBrokerOptions } from './transports/mqtt/embedded-broker.js';
 export { uplinkTopic, downlinkTopic } from './transports/mqtt/topics.js';
+export { parseCtwingPush, type CtwingMessage, type CtwingPush } from './transports/http-push/ctwing.js';
+export { parseOneNetPush, verifyOneNetUrl, oneNetSignature, type OneNetMessage, type OneNetPush, type OneNetSecrets } from './transports/http-push/onenet.js';

@@ -32,8 +32,9 @@ export class EmbeddedMqttBroker {
   ) {}
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedMqttBroker> {
-    let self: EmbeddedMqttBroker | undefined;
-    const identityOf = (client: Client | null) => (client && self ? self.identities.get(client) : undefined);
+    // The hooks below run only after start() returns, when `created.broker` is set.
+    const created: { broker?: EmbeddedMqttBroker } = {};
+    const identityOf = (client: Client | null) => (client ? created.broker?.identities.get(client) : undefined);
     const broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
         if (!username || !password) {
@@ -46,7 +47,7 @@ export class EmbeddedMqttBroker {
               options.onRefused?.({ deviceKey: username, reason: 'bad credentials' });
               return done(authError('bad credentials', 4), false);
             }
-            self!.identities.set(client, identity);
+            created.broker!.identities.set(client, identity);
             done(null, true);
           },
           () => done(authError('device directory unavailable', 3), false),
@@ -83,8 +84,8 @@ export class EmbeddedMqttBroker {
         resolve();
       });
     });
-    self = new EmbeddedMqttBroker(broker, server);
-    return self;
+    created.broker = new EmbeddedMqttBroker(broker, server);
+    return created.broker;
   }
 
   get port(): number {
