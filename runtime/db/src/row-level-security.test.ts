@@ -8,8 +8,11 @@ import {
   auditLog,
   buildings,
   communities,
+  devices,
+  deviceStateHistory,
   identityProviders,
   orgUnits,
+  products,
   roles,
   sessions,
   type TenantKind,
@@ -61,6 +64,8 @@ interface SeededTenant {
   /** admin has no org unit; opsClerk sits in ops, meteringClerk in metering, serviceClerk in service. */
   users: { admin: number; opsClerk: number; meteringClerk: number; serviceClerk: number };
   adminRole: number;
+  product: number;
+  device: number;
 }
 
 async function nextId(tx: Tx, sequence: string): Promise<number> {
@@ -139,6 +144,15 @@ async function seed(db: Database) {
         method: 'password',
         expiresAt: new Date(Date.now() + 3_600_000),
       });
+      const [product] = await tx
+        .insert(products)
+        .values({ ...t, code: 'P1', name: 'P1', kind: 'nb-iot-meter', transport: 'http-push', codec: 'json-thing-model', thingModel: { properties: [], events: [], services: [] } })
+        .returning();
+      const [device] = await tx
+        .insert(devices)
+        .values({ ...t, productId: product!.id, meterNumber: `M-${tenant.code}`, deviceKey: `K-${tenant.code}`, communityId: c1!.id, buildingId: b1!.id, orgPath: c1!.orgPath })
+        .returning();
+      await tx.insert(deviceStateHistory).values({ ...t, deviceId: device!.id, toState: 'installed' });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -146,6 +160,8 @@ async function seed(db: Database) {
         buildings: { b1: b1!.id, b2: b2!.id, b3: b3!.id },
         users: { admin: admin!.id, opsClerk: opsClerk!.id, meteringClerk: meteringClerk!.id, serviceClerk: serviceClerk!.id },
         adminRole: adminRole!.id,
+        product: product!.id,
+        device: device!.id,
       };
     };
 
@@ -297,6 +313,12 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['user_roles', (tx) => tx.insert(userRoles).values({ ...b, userId: s.companyB.users.opsClerk, roleId: s.companyB.adminRole })],
       ['sessions', (tx) => tx.insert(sessions).values({ ...b, id: randomUUID(), userId: s.companyB.users.admin, refreshDigest: 'evil', method: 'password', expiresAt: new Date() })],
       ['audit_log', (tx) => tx.insert(auditLog).values({ ...b, action: 'forged', entity: 'users' })],
+      [
+        'products',
+        (tx) => tx.insert(products).values({ ...b, code: 'EVIL', name: 'evil', kind: 'flow-meter', transport: 'mqtt', codec: 'json-thing-model', thingModel: { properties: [], events: [], services: [] } }),
+      ],
+      ['devices', (tx) => tx.insert(devices).values({ ...b, productId: s.companyB.product, meterNumber: 'EVIL', deviceKey: 'EVIL' })],
+      ['device_state_history', (tx) => tx.insert(deviceStateHistory).values({ ...b, deviceId: s.companyB.device, toState: 'retired' })],
       [
         'tenants',
         (tx) =>

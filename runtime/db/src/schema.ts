@@ -4,10 +4,13 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
+  date,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -278,6 +281,172 @@ export const oidcLoginStates = pgTable('oidc_login_states', {
   returnTo: text('return_to'),
   createdAt: createdAt(),
 });
+
+/** What a product is, in the utility's words: meters by how they are read, and network sensors. */
+export type ProductKind =
+  | 'mechanical-meter'
+  | 'remote-read-meter'
+  | 'nb-iot-meter'
+  | 'prepaid-meter'
+  | 'flow-meter'
+  | 'pressure-sensor'
+  | 'water-quality-sensor'
+  | 'level-sensor';
+/** How a product's devices reach the platform. */
+export type DeviceTransport = 'mqtt' | 'http-push' | 'coap' | 'modbus';
+/** 设备生命周期: 安装 → 验收 → 投运 → 维修 → 投运 … → 报废. */
+export type DeviceState = 'installed' | 'accepted' | 'in_service' | 'under_repair' | 'retired';
+
+export interface LocalisedName {
+  zh: string;
+  en: string;
+}
+export type ThingDataType = 'int' | 'decimal' | 'enum' | 'bool' | 'text';
+export interface ThingEnumValue {
+  /** The code on the wire, e.g. CJ/T 188 valve state 0 / 1 / 3. */
+  value: string | number;
+  name: LocalisedName;
+}
+/** A typed value of the thing model: a property, or an event's or service's parameter. */
+export interface ThingParameter {
+  identifier: string;
+  name: LocalisedName;
+  dataType: ThingDataType;
+  unit?: string | undefined;
+  min?: number | undefined;
+  max?: number | undefined;
+  /** Digits after the decimal point, for `decimal`. */
+  scale?: number | undefined;
+  enumValues?: ThingEnumValue[] | undefined;
+}
+export interface ThingProperty extends ThingParameter {
+  access: 'r' | 'rw';
+}
+export interface ThingEvent {
+  identifier: string;
+  name: LocalisedName;
+  level: 'info' | 'warning' | 'fault';
+  outputs?: ThingParameter[] | undefined;
+}
+export interface ThingService {
+  identifier: string;
+  name: LocalisedName;
+  inputs?: ThingParameter[] | undefined;
+  outputs?: ThingParameter[] | undefined;
+}
+/** 物模型: what a product's devices report (properties, events) and what they can be told to do (services). */
+export interface ThingModel {
+  properties: ThingProperty[];
+  events: ThingEvent[];
+  services: ThingService[];
+}
+
+/** 产品/型号: a device model with its thing model and the codec that decodes its payloads. */
+export const products = pgTable(
+  'products',
+  {
+    id: id(),
+    ...tenantColumns(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    manufacturer: text('manufacturer'),
+    model: text('model'),
+    kind: text('kind').$type<ProductKind>().notNull(),
+    transport: text('transport').$type<DeviceTransport>().notNull(),
+    /** Names a codec of the IoT pipeline, e.g. `cjt188`, `json-thing-model`. */
+    codec: text('codec').notNull(),
+    /** Per-product codec settings (CJ/T 188: the status-word layout, the meters' time zone). */
+    codecSettings: jsonb('codec_settings').$type<Record<string, unknown>>().notNull().default({}),
+    thingModel: jsonb('thing_model').$type<ThingModel>().notNull(),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('products_tenant_code_key').on(t.tenantId, t.code),
+    index('products_tenant_path_gist').using('gist', t.tenantPath),
+    index('products_tenant_path_code_idx').on(t.tenantPath, t.code),
+    check('products_transport_check', sql`${t.transport} in ('mqtt', 'http-push', 'coap', 'modbus')`),
+  ],
+);
+
+/** 设备/表具: one installed meter or sensor, where it is, and where it stands in its lifecycle. */
+export const devices = pgTable(
+  'devices',
+  {
+    id: id(),
+    ...tenantColumns(),
+    productId: ref('product_id')
+      .notNull()
+      .references(() => products.id),
+    /** 表号: the number printed on the meter, as staff and customers name it. */
+    meterNumber: text('meter_number').notNull(),
+    /** How the device names itself on the wire: IMEI, or the 14-digit CJ/T 188 address; the MQTT username. */
+    deviceKey: text('device_key').notNull(),
+    /** 户号 of the customer account the meter serves; the billing pack owns accounts. */
+    accountRef: text('account_ref'),
+    communityId: ref('community_id').references(() => communities.id),
+    buildingId: ref('building_id').references(() => buildings.id),
+    /** Copied from the community, so the org data scope covers devices as it covers communities. */
+    orgPath: ltree('org_path'),
+    dmaCode: text('dma_code'),
+    /** WGS-84 degrees as the installer's GPS reports them; exact decimals, never floats. */
+    latitude: numeric('latitude', { precision: 9, scale: 6 }),
+    longitude: numeric('longitude', { precision: 9, scale: 6 }),
+    installDate: date('install_date', { mode: 'string' }),
+    state: text('state').$type<DeviceState>().notNull().default('installed'),
+    stateChangedAt: timestamp('state_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    online: boolean('online').notNull().default(false),
+    /** When `online` last flipped, by the device's clock of events: a late message cannot undo a later offline report. */
+    onlineChangedAt: timestamp('online_changed_at', { withTimezone: true }),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    /** argon2id of the device's MQTT secret; the secret itself is shown once and never stored. */
+    mqttSecretHash: text('mqtt_secret_hash'),
+    secretRotatedAt: timestamp('secret_rotated_at', { withTimezone: true }),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('devices_tenant_meter_number_key').on(t.tenantId, t.meterNumber),
+    uniqueIndex('devices_tenant_device_key_key').on(t.tenantId, t.deviceKey),
+    // The broker authenticates by device key before it knows the tenant.
+    index('devices_device_key_idx').on(t.deviceKey),
+    index('devices_tenant_path_gist').using('gist', t.tenantPath),
+    index('devices_tenant_path_meter_number_idx').on(t.tenantPath, t.meterNumber),
+    index('devices_product_idx').on(t.productId),
+    index('devices_community_idx').on(t.communityId),
+    index('devices_building_idx').on(t.buildingId),
+    check('devices_state_check', sql`${t.state} in ('installed', 'accepted', 'in_service', 'under_repair', 'retired')`),
+    check(
+      'devices_location_check',
+      sql`(${t.latitude} is null) = (${t.longitude} is null) and ${t.latitude} between -90 and 90 and ${t.longitude} between -180 and 180`,
+    ),
+  ],
+);
+
+/** Append-only: every lifecycle step of a device, who took it and why. */
+export const deviceStateHistory = pgTable(
+  'device_state_history',
+  {
+    id: id(),
+    ...tenantColumns(),
+    deviceId: ref('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    /** Null for the first entry, when the device was registered. */
+    fromState: text('from_state').$type<DeviceState>(),
+    toState: text('to_state').$type<DeviceState>().notNull(),
+    note: text('note'),
+    actorId: ref('actor_id'),
+    actorName: text('actor_name'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('device_state_history_device_idx').on(t.deviceId, t.id),
+    index('device_state_history_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
 
 /** Append-only: written by triggers and the identity service, never updated or deleted. */
 export const auditLog = pgTable(

@@ -24,6 +24,8 @@ const defaultStatus: Partial<Record<ErrorCode, number>> = {
   conflict: 409,
   still_referenced: 409,
   invalid_reference: 400,
+  invalid_transition: 409,
+  import_rejected: 422,
   rate_limited: 429,
   not_ready: 503,
   internal: 500,

@@ -23,6 +23,8 @@ export const errorMessages = {
   conflict: { 'zh-CN': '操作与当前数据冲突', en: 'The change conflicts with the current data' },
   still_referenced: { 'zh-CN': '记录仍被其他数据引用，不能删除', en: 'The record is still referenced by other records' },
   invalid_reference: { 'zh-CN': '引用的记录不存在', en: 'A referenced record does not exist' },
+  invalid_transition: { 'zh-CN': '设备当前状态不允许这一步', en: 'The device cannot take this step from its current state' },
+  import_rejected: { 'zh-CN': '导入文件有错误，未写入任何数据', en: 'The import file has errors; nothing was written' },
   rate_limited: { 'zh-CN': '请求过于频繁，请稍后再试', en: 'Too many requests; try again later' },
   not_ready: { 'zh-CN': '服务尚未就绪', en: 'The service is not ready' },
   internal: { 'zh-CN': '服务器内部错误', en: 'Internal server error' },

@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { auditRoutes } from './audit/routes.js';
 import { joinCluster } from './cluster/cluster-news.js';
 import type { RuntimeConfig } from './config/config.js';
+import { deviceRegistryRoutes } from './devices/index.js';
 import { directoryRoutes } from './directory/routes.js';
 import { userRoutes } from './directory/user-routes.js';
 import { contextFactory } from './http/context.js';
@@ -63,6 +64,7 @@ export async function createRuntime({ database, config, logger = pino({ level: c
     ...userRoutes(permissions, signIn),
     ...roleRoutes(permissions),
     ...auditRoutes,
+    ...deviceRegistryRoutes,
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(

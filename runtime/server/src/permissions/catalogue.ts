@@ -11,6 +11,8 @@ export const permissionCatalogue = {
   role: ['read', 'create', 'update', 'delete', 'assign'],
   'identity-provider': ['read', 'create', 'update', 'delete'],
   audit: ['read'],
+  product: ['read', 'create', 'update', 'delete'],
+  device: ['read', 'create', 'update', 'delete', 'transition', 'import', 'export', 'rotate-secret'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

@@ -35,6 +35,8 @@ const resourceLabels: Record<string, { 'zh-CN': string; en: string }> = {
   role: { 'zh-CN': '角色', en: 'Roles' },
   'identity-provider': { 'zh-CN': '单点登录', en: 'Single sign-on' },
   audit: { 'zh-CN': '审计日志', en: 'Audit log' },
+  product: { 'zh-CN': '产品型号', en: 'Device products' },
+  device: { 'zh-CN': '设备台账', en: 'Devices' },
 };
 
 export function roleRoutes(permissions: PermissionModel) {

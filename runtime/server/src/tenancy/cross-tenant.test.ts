@@ -23,6 +23,9 @@ interface Fixtures {
   /** seeded records the list filters name. */
   org: { ops: number; metering: number };
   community: number;
+  /** A building of `community`, and a product: device list filters name them. */
+  building: number;
+  product: number;
   admin: number;
   victimUser: number;
   viewerRole: number;
@@ -44,6 +47,9 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'PUT /api/users/:id/roles': { roleIds: [] },
     'POST /api/users/:id/password': { password: 'Hijacked-passw0rd-1' },
     'PATCH /api/roles/:id': { name: HIJACK, permissions: ['community:read', 'community:delete'], dataScope: 'own' },
+    'PATCH /api/products/:id': { name: HIJACK, manufacturer: HIJACK },
+    'PATCH /api/devices/:id': { accountRef: HIJACK, dmaCode: HIJACK },
+    'POST /api/devices/:id/transition': { to: 'accepted', note: HIJACK },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -63,6 +69,8 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     '/api/identity-providers': { tenantId: f.tenantId, code: 'xt-evil', name: 'evil', issuer: 'https://evil.example.test', clientId: 'evil' },
     '/api/users': { tenantId: f.tenantId, username: 'xt-evil', displayName: 'evil', password: 'Evil-passw0rd-123' },
     '/api/roles': { tenantId: f.tenantId, code: 'xt-evil', name: 'evil', permissions: ['community:read'] },
+    '/api/products': { tenantId: f.tenantId, code: 'xt-evil', name: 'evil', kind: 'nb-iot-meter', transport: 'http-push', codec: 'json-thing-model', thingModel: {} },
+    '/api/devices': { productId: f.product, meterNumber: 'xt-evil', deviceKey: 'xt-evil', communityId: f.community },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -79,12 +87,18 @@ function filterQuery(path: string, key: string, f: Fixtures): { query: string; h
   if (key === 'tenantId') return named(f.tenantId);
   if (key === 'orgUnitId') return named(f.org.metering);
   if (key === 'communityId') return named(f.community);
+  if (key === 'buildingId') return named(f.building);
+  if (key === 'productId') return named(f.product);
   if (key === 'parentId' && path === '/api/tenants') return named(f.tenantId);
   if (key === 'parentId' && path === '/api/org-units') return named(f.org.ops);
   throw new Error(`no fixture for the list filter ${path}?${key}: add one to cross-tenant.test.ts`);
 }
 
 const isTenantScoped = (route: RuntimeRoute) => route.path.startsWith('/api/') && route.permission !== 'public' && route.permission !== 'authenticated';
+
+/** Routes that move files instead of JSON pages and bodies: attacked by their own test below, not as lists and creates. */
+const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import'];
+const isFileRoute = (route: RuntimeRoute) => FILE_ROUTES.includes(`${route.method.toUpperCase()} ${route.path}`);
 
 describe.each(drivers)('cross-tenant access on %s', (driver) => {
   let t: TestRuntime;
@@ -102,8 +116,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       if (!r.path.includes('/:id')) throw new Error(`${r.method.toUpperCase()} ${r.path} names a record by another key: add its fixture to cross-tenant.test.ts`);
       return true;
     });
-  const listRoutes = () => t.runtime.routes.filter((r) => r.method === 'get' && !r.path.includes('/:') && isTenantScoped(r));
-  const createRoutes = () => t.runtime.routes.filter((r) => r.method === 'post' && !r.path.includes('/:') && isTenantScoped(r));
+  const listRoutes = () => t.runtime.routes.filter((r) => r.method === 'get' && !r.path.includes('/:') && isTenantScoped(r) && !isFileRoute(r));
+  const createRoutes = () => t.runtime.routes.filter((r) => r.method === 'post' && !r.path.includes('/:') && isTenantScoped(r) && !isFileRoute(r));
 
   const ok = async (method: string, path: string, who: string, body?: unknown) => {
     const res = await t.request(method, path, { token: token[who]!, body });
@@ -142,6 +156,24 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       clientId: 'victim',
       clientSecret: 'victim-secret',
     });
+    const product = await ok('POST', '/api/products', 'group', {
+      tenantId: home.id,
+      code: 'VICTIM',
+      name: '受害表型',
+      kind: 'remote-read-meter',
+      transport: 'mqtt',
+      codec: 'json-thing-model',
+      thingModel: { services: [{ identifier: 'valve_close', name: { zh: '关阀', en: 'Close valve' } }] },
+    });
+    // In the seeded community's victim building, so the device list filters by product, community and building find it.
+    const device = await ok('POST', '/api/devices', 'group', {
+      productId: product.id,
+      meterNumber: `VICTIM-${code}`,
+      deviceKey: `victim-key-${code}`,
+      communityId: seeded.community.id,
+      buildingId: building.id,
+      dmaCode: 'DMA-VICTIM',
+    });
     const audit = await ok('GET', `/api/audit?entity=communities&entityId=${community.id}`, 'group');
     return {
       tenantId: home.id,
@@ -155,6 +187,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/roles': role.id,
         '/api/identity-providers': idp.id,
         '/api/audit': audit.items[0].id,
+        '/api/products': product.id,
+        '/api/devices': device.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -165,9 +199,13 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/roles': 'roles',
         '/api/identity-providers': 'identity_providers',
         '/api/audit': 'audit_log',
+        '/api/products': 'products',
+        '/api/devices': 'devices',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,
+      building: building.id,
+      product: product.id,
       admin: seeded.admin.id,
       victimUser: user.id,
       viewerRole: seeded.viewer.id,
@@ -378,7 +416,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         sql`select ((select count(*) from tenants where code = 'xt-evil') + (select count(*) from org_units where code = 'xt-evil')
           + (select count(*) from communities where code = 'xt-evil') + (select count(*) from buildings where code = 'xt-evil')
           + (select count(*) from identity_providers where code = 'xt-evil') + (select count(*) from users where username = 'xt-evil')
-          + (select count(*) from roles where code = 'xt-evil'))::int as n`,
+          + (select count(*) from roles where code = 'xt-evil') + (select count(*) from products where code = 'xt-evil')
+          + (select count(*) from devices where meter_number = 'xt-evil'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
@@ -451,6 +490,39 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         expect(owners, `group ${route.path}?${filter}`).toContain(tenant[county]!.id);
       }
     }
+  });
+
+  it('refuses county-a county-b’s devices through the file routes: export filters naming them are 404, import into county-b is 403', async () => {
+    expect(t.runtime.routes.filter(isFileRoute).map((r) => `${r.method.toUpperCase()} ${r.path}`).sort()).toEqual([...FILE_ROUTES].sort());
+    const download = (who: string, query: string) => fetch(`${t.baseUrl}/api/devices/export?${query}`, { headers: { authorization: `Bearer ${token[who]!}` } });
+    const ledger = '表号,设备标识,产品\nxt-file,xt-file-key,VICTIM\n';
+    for (const attacker of ['demo-county-a', 'root']) {
+      for (const query of [`tenantId=${countyB.tenantId}`, `productId=${countyB.product}`, `communityId=${countyB.community}`, `buildingId=${countyB.building}`]) {
+        const res = await download(attacker, query);
+        expect(res.status, `${attacker} export ?${query}`).toBe(404);
+        expect(((await res.json()) as any).error.code).toBe('not_found');
+      }
+      const own = await download(attacker, 'format=csv');
+      expect(own.status).toBe(200);
+      const text = await own.text();
+      expect(text).toContain('VICTIM-demo-county-a');
+      expect(text).not.toContain('VICTIM-demo-county-b');
+
+      for (const dryRun of ['true', 'false']) {
+        const res = await fetch(`${t.baseUrl}/api/devices/import?tenantId=${countyB.tenantId}&dryRun=${dryRun}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token[attacker]!}`, 'content-type': 'text/csv' },
+          body: ledger,
+        });
+        expect(res.status, `${attacker} imports into county-b`).toBe(403);
+        expect(((await res.json()) as any).error.code).toBe('forbidden_tenant');
+      }
+    }
+    const group = await download('group', `tenantId=${countyB.tenantId}`);
+    expect(await group.text()).toContain('VICTIM-demo-county-b');
+    const [written] = await asSystem(db(), (tx) => queryRows<{ n: number }>(tx, sql`select count(*)::int as n from devices where meter_number = 'xt-file'`));
+    expect(written!.n).toBe(0);
+    await expectUntouched();
   });
 
   it('lets the group administrator read both counties’ records, and finds every county-b record exactly as it was', async () => {
