@@ -30,6 +30,12 @@ export interface AnalyticsStore {
   ping(): Promise<void>;
   /** Waits for running work, then releases the engine. */
   close(): Promise<void>;
+  /**
+   * The same engine with its tables in another database (migrate it before use). Closing the view
+   * leaves the engine open: chDB serves one data directory per process, so runtimes that share a
+   * process (tests, several tenants' sandboxes) share one engine and keep their tables apart this way.
+   */
+  withDatabase(database: string): AnalyticsStore;
 }
 
 export interface AnalyticsStoreOptions {
@@ -48,9 +54,7 @@ const packageMigrations = fileURLToPath(new URL('../migrations', import.meta.url
 
 export async function openAnalyticsStore(options: AnalyticsStoreOptions = {}): Promise<AnalyticsStore> {
   const database = options.database ?? DEFAULT_DATABASE;
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) {
-    throw new AnalyticsError('analytics_bad_input', `database ${JSON.stringify(database)} must be lower-case letters, digits and _`);
-  }
+  assertDatabaseName(database);
   let engine: AnalyticsEngine;
   if (options.url) {
     if (!/^https?:\/\//.test(options.url)) {
@@ -61,6 +65,12 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions = {}): P
     engine = openChdbEngine({ dataDir: options.dataDir ?? 'memory://', settings: exactJsonSettings });
   }
   return createAnalyticsStore(engine, database, options.migrationsFolder ?? packageMigrations);
+}
+
+function assertDatabaseName(database: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) {
+    throw new AnalyticsError('analytics_bad_input', `database ${JSON.stringify(database)} must be lower-case letters, digits and _`);
+  }
 }
 
 export function createAnalyticsStore(engine: AnalyticsEngine, database: string, migrationsFolder: string): AnalyticsStore {
@@ -85,5 +95,9 @@ export function createAnalyticsStore(engine: AnalyticsEngine, database: string, 
     },
     ping: () => engine.ping(),
     close: () => engine.close(),
+    withDatabase(other: string) {
+      assertDatabaseName(other);
+      return { ...createAnalyticsStore(engine, other, migrationsFolder), close: async () => undefined };
+    },
   };
 }
