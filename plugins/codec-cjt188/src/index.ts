@@ -24,3 +24,4 @@ export {
   type ValveOperation,
   type ValveControlAcknowledgement,
 } from './valve-control.js';
+export { encodeMeterDataReply, type MeterDataReplyFields } from './meter-data-reply-encoder.js';

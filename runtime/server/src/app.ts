@@ -6,6 +6,7 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { AnalyticsStore } from '@shuiyun/analytics';
 import { auditRoutes } from './audit/routes.js';
 import { joinCluster } from './cluster/cluster-news.js';
 import type { RuntimeConfig } from './config/config.js';
@@ -18,6 +19,8 @@ import { route, type RuntimeRoute } from './http/route.js';
 import { OidcSignIn } from './identity/oidc.js';
 import { oidcRoutes } from './identity/oidc-routes.js';
 import { identityRoutes } from './identity/routes.js';
+import { IotRuntime } from './iot/ingestion.js';
+import { readingsRoutes } from './iot/readings-routes.js';
 import { SignInService } from './identity/sign-in.js';
 import { TokenSigner } from './identity/tokens.js';
 import { operationsRoutes, createMetrics } from './observability/routes.js';
@@ -33,18 +36,24 @@ export interface Runtime {
   permissions: PermissionModel;
   signIn: SignInService;
   logger: Logger;
+  /** Device ingestion; present when the runtime has an analytics store. */
+  iot: IotRuntime | undefined;
+  /** Stops ingestion and writes what is buffered; the caller closes the databases. */
+  close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
   database: Database;
   config: RuntimeConfig;
   logger?: Logger;
+  /** The analytics store readings go to; without one the runtime serves no device data. */
+  analytics?: AnalyticsStore | undefined;
 }
 
 const VERSION = '0.1.0';
 
 /** Wires the runtime's HTTP API over an opened, migrated database. */
-export async function createRuntime({ database, config, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
+export async function createRuntime({ database, config, analytics, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
   const signer = await TokenSigner.load(database.db, config.SHUIYUN_ACCESS_TOKEN_TTL);
   const permissions = await PermissionModel.load(database.db);
   const signIn = new SignInService(database.db, signer, {
@@ -54,6 +63,7 @@ export async function createRuntime({ database, config, logger = pino({ level: c
   });
   await joinCluster(database, permissions, signIn, logger);
   const metrics = createMetrics();
+  const iot = analytics ? new IotRuntime({ db: database.db, analytics, logger, metrics: metrics.registry }) : undefined;
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -65,6 +75,7 @@ export async function createRuntime({ database, config, logger = pino({ level: c
     ...roleRoutes(permissions),
     ...auditRoutes,
     ...deviceRegistryRoutes,
+    ...readingsRoutes(analytics),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -119,5 +130,5 @@ export async function createRuntime({ database, config, logger = pino({ level: c
   app.use(routeNotFound);
   app.use(errorHandler(logger));
 
-  return { app, routes, database, permissions, signIn, logger };
+  return { app, routes, database, permissions, signIn, logger, iot, close: async () => iot?.close() };
 }

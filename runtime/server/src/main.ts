@@ -1,3 +1,4 @@
+import { openAnalyticsStore } from '@shuiyun/analytics';
 import { openDatabase } from '@shuiyun/db';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,7 +18,22 @@ await database.migrate();
 const seeded = await seedDemoUtility(database.db, { password: config.SHUIYUN_DEMO_PASSWORD });
 if (seeded) process.stdout.write(formatCredentials(seeded));
 
-const runtime = await createRuntime({ database, config, logger });
+const analytics = await openAnalyticsStore({ url: config.CLICKHOUSE_URL, dataDir: join(config.dataDir, 'chdb') });
+await analytics.migrate();
+
+const runtime = await createRuntime({ database, config, logger, analytics });
+if (config.MQTT_PORT !== 0) {
+  const iot = runtime.iot!;
+  const broker = await iot.startMqtt(config.MQTT_PORT ?? 1883, config.MQTT_HOST).catch(async (err: NodeJS.ErrnoException) => {
+    if (config.MQTT_PORT !== undefined || err.code !== 'EADDRINUSE') throw err;
+    return iot.startMqtt(0, config.MQTT_HOST);
+  });
+  if (config.MQTT_PORT === undefined && broker.port !== 1883) {
+    logger.warn(`port 1883 is taken (another MQTT broker?): devices connect on ${broker.port}; set MQTT_PORT to fix the port`);
+  }
+  logger.info(`MQTT for devices on port ${broker.port} (publish devices/<key>/up, subscribe devices/<key>/down)`);
+}
+
 const server = runtime.app.listen(config.PORT, config.HOST, () => {
   const where = database.kind === 'pglite' ? join(config.dataDir, 'pglite') : 'PostgreSQL';
   logger.info(`Shuiyun runtime on http://localhost:${config.PORT} (API /api, docs /api/docs; data: ${where})`);
@@ -30,6 +46,8 @@ async function stop(signal: string) {
   logger.info({ signal }, 'shutting down');
   server.close();
   server.closeAllConnections();
+  await runtime.close();
+  await analytics.close();
   await database.close();
   process.exit(0);
 }

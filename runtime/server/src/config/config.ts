@@ -9,6 +9,14 @@ const schema = z.object({
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SHUIYUN_DATA_DIR: z.string().default('./data'),
+  /** `http(s)://…` moves analytics to a ClickHouse server; unset keeps chDB under the data dir. */
+  CLICKHOUSE_URL: z.string().url().optional(),
+  /**
+   * The embedded MQTT broker's port for devices; 0 turns it off. Unset means 1883, or a free port
+   * when something else (often a system Mosquitto) already holds 1883.
+   */
+  MQTT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MQTT_HOST: z.string().default('0.0.0.0'),
   /** Seconds an access token lives. Short, because revocation is per node (see identity/sessions). */
   SHUIYUN_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(600),
   SHUIYUN_REFRESH_TOKEN_TTL: z.coerce.number().int().min(300).default(14 * 24 * 3600),

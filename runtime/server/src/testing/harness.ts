@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { openAnalyticsStore, type AnalyticsStore } from '@shuiyun/analytics';
 import type { Database } from '@shuiyun/db';
 import { pino } from 'pino';
 import { createRuntime, type Runtime } from '../app.js';
@@ -25,13 +26,28 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
+let sharedAnalytics: Promise<AnalyticsStore> | undefined;
+let analyticsDatabases = 0;
+
+/**
+ * A migrated analytics database of its own for one test runtime. chDB serves one data directory per
+ * process, so every runtime of a test process shares one (temporary) engine, each in its own database.
+ */
+export async function analyticsForTest(): Promise<AnalyticsStore> {
+  sharedAnalytics ??= openAnalyticsStore({ dataDir: 'memory://' });
+  const view = (await sharedAnalytics).withDatabase(`test_${process.pid}_${++analyticsDatabases}`);
+  await view.migrate();
+  return view;
+}
+
 /** A runtime on a fresh, migrated, demo-seeded database, listening on an ephemeral port. */
 export async function startTestRuntime(driver: Driver, env: Record<string, string> = {}): Promise<TestRuntime> {
   const database = await testDatabase(driver);
   await seedDemoUtility(database.db, { password: TEST_PASSWORD });
   // Tests sign in far more often than a person; the limiter has its own test with a low limit.
   const config = loadConfig({ LOG_LEVEL: 'silent', SHUIYUN_LOGIN_RATE_LIMIT: '10000', ...env });
-  const runtime = await createRuntime({ database, config, logger: pino({ level: 'silent' }) });
+  const analytics = await analyticsForTest();
+  const runtime = await createRuntime({ database, config, analytics, logger: pino({ level: 'silent' }) });
   const server: Server = await new Promise((resolve) => {
     const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -70,6 +86,7 @@ export async function startTestRuntime(driver: Driver, env: Record<string, strin
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await runtime.close();
       await database.close();
     },
   };

@@ -71,7 +71,8 @@ export class EmbeddedMqttBroker {
         const identity = identityOf(client);
         if (!identity || subscription.topic !== downlinkTopic(identity.deviceKey)) {
           options.onRefused?.({ deviceKey: identity?.deviceKey, reason: `subscribe to ${subscription.topic}` });
-          return callback(new Error('devices subscribe only to their own downlink topic'));
+          // A refused topic gets a SUBACK failure (0x80); the connection and its other topics stay.
+          return callback(null, null);
         }
         callback(null, subscription);
       },
