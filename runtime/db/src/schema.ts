@@ -400,7 +400,7 @@ export const devices = pgTable(
     /** When `online` last flipped, by the device's clock of events: a late message cannot undo a later offline report. */
     onlineChangedAt: timestamp('online_changed_at', { withTimezone: true }),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
-    /** argon2id of the device's MQTT secret; the secret itself is shown once and never stored. */
+    /** `sha256:` digest of the device's MQTT secret (256 random bits); the secret is shown once and never stored. */
     mqttSecretHash: text('mqtt_secret_hash'),
     secretRotatedAt: timestamp('secret_rotated_at', { withTimezone: true }),
     createdBy: ref('created_by'),

@@ -3,6 +3,8 @@ import { openDatabase } from '@shuiyun/db';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createRuntime } from './app.js';
+import type { LiveMeterFleet } from '@shuiyun/seed-meter-simulator';
+import { startDemoMeters } from './bootstrap/demo-meters.js';
 import { formatCredentials, seedDemoUtility } from './bootstrap/demo-seed.js';
 import { loadConfig } from './config/config.js';
 
@@ -22,6 +24,7 @@ const analytics = await openAnalyticsStore({ url: config.CLICKHOUSE_URL, dataDir
 await analytics.migrate();
 
 const runtime = await createRuntime({ database, config, logger, analytics });
+let demoMeters: LiveMeterFleet | null = null;
 if (config.MQTT_PORT !== 0) {
   const iot = runtime.iot!;
   const broker = await iot.startMqtt(config.MQTT_PORT ?? 1883, config.MQTT_HOST).catch(async (err: NodeJS.ErrnoException) => {
@@ -32,6 +35,14 @@ if (config.MQTT_PORT !== 0) {
     logger.warn(`port 1883 is taken (another MQTT broker?): devices connect on ${broker.port}; set MQTT_PORT to fix the port`);
   }
   logger.info(`MQTT for devices on port ${broker.port} (publish devices/<key>/up, subscribe devices/<key>/down)`);
+  if (config.SHUIYUN_DEMO_METERS > 0) {
+    demoMeters = await startDemoMeters(database.db, {
+      count: config.SHUIYUN_DEMO_METERS,
+      mqttUrl: `mqtt://127.0.0.1:${broker.port}`,
+      reportEveryMs: config.SHUIYUN_DEMO_METER_INTERVAL * 1000,
+      logger,
+    });
+  }
 }
 
 const server = runtime.app.listen(config.PORT, config.HOST, () => {
@@ -46,6 +57,7 @@ async function stop(signal: string) {
   logger.info({ signal }, 'shutting down');
   server.close();
   server.closeAllConnections();
+  await demoMeters?.stop();
   await runtime.close();
   await analytics.close();
   await database.close();

@@ -109,25 +109,56 @@ export interface ReportOptions {
 }
 
 /**
- * Reports of one meter over a period, one per interval, deterministic for its address and the seed.
- * The register only ever counts up, in whole litres; lost and outage reports are simply absent.
+ * One meter's register, advanced through time: the water used between two instants (household demand
+ * by local hour, plus any injected leak) is added in millilitres and shown in whole litres.
+ * Deterministic for the meter and the seed.
  */
+export class MeterRegister {
+  private readonly random: () => number;
+  private registerMl: number;
+  private readonly dailyLitres: number;
+  private readonly offset: number;
+
+  constructor(
+    readonly meter: SimulatedMeter,
+    seed: number,
+    private at: number,
+    utcOffsetHours = 8,
+  ) {
+    this.random = seededRandom(seed ^ hashSeed(meter.address));
+    this.registerMl = meter.startLitres * 1000;
+    this.dailyLitres = meter.persons * LITRES_PER_PERSON_DAY * meter.appetite;
+    this.offset = utcOffsetHours * HOUR;
+  }
+
+  /**
+   * Moves the register to `to` and returns the report the meter sends then, or null when that report
+   * is lost (random dropout or an outage). The register keeps counting either way.
+   */
+  advance(to: number): SimulatedReport | null {
+    const from = this.at;
+    if (to <= from) throw new RangeError('a register only moves forward in time');
+    const localHour = new Date(from + this.offset).getUTCHours();
+    const noise = 0.5 + this.random();
+    const demand = this.dailyLitres * hourlyShare[localHour]! * ((to - from) / HOUR) * noise;
+    const leak = leakLitresBetween(this.meter.leak, from, to);
+    this.registerMl += Math.round((demand + leak) * 1000);
+    this.at = to;
+    const at = new Date(to);
+    const outage = this.meter.outage;
+    const lost = this.random() < this.meter.dropoutRate || (outage !== null && at >= outage.from && at < outage.to);
+    const corrupt = this.random() < this.meter.corruptRate;
+    if (lost) return null;
+    return { address: this.meter.address, at, cumulativeLitres: Math.floor(this.registerMl / 1000), leakLitres: leak, corrupt };
+  }
+}
+
+/** Reports of one meter over a period, one per interval; lost and outage reports are simply absent. */
 export function* meterReports(meter: SimulatedMeter, seed: number, options: ReportOptions): Generator<SimulatedReport> {
-  const random = seededRandom(seed ^ hashSeed(meter.address));
   const step = options.intervalMinutes * 60_000;
-  const offset = (options.utcOffsetHours ?? 8) * HOUR;
-  let registerMl = meter.startLitres * 1000; // exact in millilitres, shown in whole litres
-  const dailyLitres = meter.persons * LITRES_PER_PERSON_DAY * meter.appetite;
-  for (let t = options.from.getTime(); t < options.to.getTime(); t += step) {
-    const localHour = new Date(t + offset).getUTCHours();
-    const noise = 0.5 + random();
-    const demand = dailyLitres * hourlyShare[localHour]! * (step / HOUR) * noise;
-    const leak = leakLitresBetween(meter.leak, t, t + step);
-    registerMl += Math.round((demand + leak) * 1000);
-    const at = new Date(t + step);
-    const lost = random() < meter.dropoutRate || (meter.outage !== null && at >= meter.outage.from && at < meter.outage.to);
-    const corrupt = random() < meter.corruptRate;
-    if (lost) continue;
-    yield { address: meter.address, at, cumulativeLitres: Math.floor(registerMl / 1000), leakLitres: leak, corrupt };
+  const register = new MeterRegister(meter, seed, options.from.getTime(), options.utcOffsetHours);
+  for (let t = options.from.getTime() + step; t <= options.to.getTime(); t += step) {
+    const report = register.advance(t);
+    if (report) yield report;
   }
 }

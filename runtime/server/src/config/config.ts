@@ -17,6 +17,10 @@ const schema = z.object({
    */
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MQTT_HOST: z.string().default('0.0.0.0'),
+  /** Simulated meters of the demo utility reporting over MQTT; 0 turns the simulator off. */
+  SHUIYUN_DEMO_METERS: z.coerce.number().int().min(0).max(100_000).default(300),
+  /** Seconds between two reports of one simulated meter. */
+  SHUIYUN_DEMO_METER_INTERVAL: z.coerce.number().int().min(1).default(60),
   /** Seconds an access token lives. Short, because revocation is per node (see identity/sessions). */
   SHUIYUN_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(600),
   SHUIYUN_REFRESH_TOKEN_TTL: z.coerce.number().int().min(300).default(14 * 24 * 3600),
