@@ -6,3 +6,25 @@ export { EmbeddedMqttBroker, type EmbeddedBrokerOptions } from './transports/mqt
 export { uplinkTopic, downlinkTopic } from './transports/mqtt/topics.js';
 export { parseCtwingPush, type CtwingMessage, type CtwingPush } from './transports/http-push/ctwing.js';
 export { parseOneNetPush, verifyOneNetUrl, oneNetSignature, type OneNetMessage, type OneNetPush, type OneNetSecrets } from './transports/http-push/onenet.js';
+export {
+  ModbusPoller,
+  type ModbusDevice,
+  type ModbusPollerOptions,
+  type PollOutcome,
+  type DevicePollStatus,
+} from './transports/modbus/modbus-poller.js';
+export {
+  parseRegisterMap,
+  RegisterMapError,
+  registerUnits,
+  type RegisterMap,
+  type RegisterMapDefinition,
+  type RegisterEntry,
+  type RegisterMapIssue,
+  type ModbusFunction,
+  type RegisterType,
+} from './transports/modbus/register-map.js';
+export type { RegisterRead } from './transports/modbus/read-plan.js';
+export { CoapTransport, type CoapTransportOptions } from './transports/coap/coap-transport.js';
+export { RulesEngine, RulesSnapshotError, RuleConfigError, ruleConfig, ruleSet, parseRuleSet, severities } from './rules/index.js';
+export type { RuleSubject, RulesEngineOptions, RulesEngineStats, RulesEngineSnapshot, RuleConfig, RuleConfigInput, RuleKindId, RuleScope, AlarmSignal, AlarmRaise, AlarmClear, AlarmDetail, Severity } from './rules/index.js';

@@ -19,8 +19,8 @@ export interface IngestionOptions {
   batching?: Partial<Omit<BatcherOptions<TenantReading>, 'sink'>>;
   /** Told about every refused payload, for per-device counters and alarms on tamper. */
   onRejected?: (device: DeviceIdentity, rejection: Rejection) => void;
-  /** Told about every accepted payload (online state, last seen). */
-  onAccepted?: (device: DeviceIdentity, readings: Reading[]) => void;
+  /** Told about every accepted payload (online state, last seen at `receivedAt`). */
+  onAccepted?: (device: DeviceIdentity, readings: Reading[], receivedAt: Date) => void;
 }
 
 /**
@@ -63,15 +63,16 @@ export class IngestionPipeline {
       return this.reject(device, { ok: false, code: 'codec_crashed', reason: error instanceof Error ? error.message : String(error) });
     }
     if (!decoded.ok) return this.reject(device, decoded);
-    const foreign = decoded.readings.find((r) => r.device !== device.deviceKey);
-    if (foreign) {
-      return this.reject(device, { ok: false, code: 'device_mismatch', reason: `payload names device ${foreign.device}, sender is ${device.deviceKey}` });
-    }
-    await Promise.all(
-      decoded.readings.map((reading) => this.batcher.push({ tenantId: device.tenantId, tenantPath: device.tenantPath, reading })),
-    );
-    this.options.onAccepted?.(device, decoded.readings);
-    return { ok: true, readings: decoded.readings.length };
+    return this.accept(device, decoded.readings, receivedAt);
+  }
+
+  /**
+   * Readings a transport decoded itself (a Modbus poll through its register map), from a device
+   * the transport has identified. Same rules and the same durable batching as `ingest`: a reading
+   * that names another device refuses the whole lot, and the promise resolves once all are durable.
+   */
+  ingestReadings(device: DeviceIdentity, readings: Reading[], receivedAt: Date): Promise<IngestOutcome> {
+    return this.accept(device, readings, receivedAt);
   }
 
   /** Writes what is buffered; for shutdown and tests. */
@@ -81,6 +82,16 @@ export class IngestionPipeline {
 
   close(): Promise<void> {
     return this.batcher.close();
+  }
+
+  private async accept(device: DeviceIdentity, readings: Reading[], receivedAt: Date): Promise<IngestOutcome> {
+    const foreign = readings.find((r) => r.device !== device.deviceKey);
+    if (foreign) {
+      return this.reject(device, { ok: false, code: 'device_mismatch', reason: `payload names device ${foreign.device}, sender is ${device.deviceKey}` });
+    }
+    await Promise.all(readings.map((reading) => this.batcher.push({ tenantId: device.tenantId, tenantPath: device.tenantPath, reading })));
+    this.options.onAccepted?.(device, readings, receivedAt);
+    return { ok: true, readings: readings.length };
   }
 
   private reject(device: DeviceIdentity, rejection: Rejection): Rejection {
