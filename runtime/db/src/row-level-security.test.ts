@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Tx } from './connect.js';
 import * as schema from './schema.js';
 import {
+  alarms,
   auditLog,
   buildings,
   communities,
@@ -13,6 +14,7 @@ import {
   identityProviders,
   orgUnits,
   products,
+  pushEndpoints,
   roles,
   sessions,
   type TenantKind,
@@ -153,6 +155,19 @@ async function seed(db: Database) {
         .values({ ...t, productId: product!.id, meterNumber: `M-${tenant.code}`, deviceKey: `K-${tenant.code}`, communityId: c1!.id, buildingId: b1!.id, orgPath: c1!.orgPath })
         .returning();
       await tx.insert(deviceStateHistory).values({ ...t, deviceId: device!.id, toState: 'installed' });
+      await tx.insert(pushEndpoints).values({ ...t, platform: 'onenet', code: `push-code-${tenant.code}`, name: 'OneNET', token: `push-token-${tenant.code}` });
+      await tx.insert(alarms).values({
+        ...t,
+        deviceId: device!.id,
+        deviceKey: `K-${tenant.code}`,
+        kind: 'valve_fault',
+        ruleId: 'platform.valve_fault',
+        severity: 'critical',
+        dedupKey: `valve_fault:K-${tenant.code}:platform.valve_fault`,
+        raisedAt: new Date(),
+        detail: {},
+        orgPath: c1!.orgPath,
+      });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -319,6 +334,8 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ],
       ['devices', (tx) => tx.insert(devices).values({ ...b, productId: s.companyB.product, meterNumber: 'EVIL', deviceKey: 'EVIL' })],
       ['device_state_history', (tx) => tx.insert(deviceStateHistory).values({ ...b, deviceId: s.companyB.device, toState: 'retired' })],
+      ['push_endpoints', (tx) => tx.insert(pushEndpoints).values({ ...b, platform: 'ctwing', code: 'EVIL-CODE', name: 'evil' })],
+      ['alarms', (tx) => tx.insert(alarms).values({ ...b, deviceKey: 'evil', kind: 'tamper', ruleId: 'evil', severity: 'info', dedupKey: 'evil', raisedAt: new Date(), detail: {} })],
       [
         'tenants',
         (tx) =>

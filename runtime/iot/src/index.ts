@@ -28,3 +28,4 @@ export type { RegisterRead } from './transports/modbus/read-plan.js';
 export { CoapTransport, type CoapTransportOptions } from './transports/coap/coap-transport.js';
 export { RulesEngine, RulesSnapshotError, RuleConfigError, ruleConfig, ruleSet, parseRuleSet, severities } from './rules/index.js';
 export type { RuleSubject, RulesEngineOptions, RulesEngineStats, RulesEngineSnapshot, RuleConfig, RuleConfigInput, RuleKindId, RuleScope, AlarmSignal, AlarmRaise, AlarmClear, AlarmDetail, Severity } from './rules/index.js';
+export { ExternalMqttBroker, type ExternalBrokerOptions, type ExternalBrokerEvent, type ExternalBrokerStats } from './transports/mqtt/external-broker.js';

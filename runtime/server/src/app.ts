@@ -21,6 +21,11 @@ import { oidcRoutes } from './identity/oidc-routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { IotRuntime } from './iot/ingestion.js';
 import { readingsRoutes } from './iot/readings-routes.js';
+import { alarmRoutes } from './iot/alarm-routes.js';
+import { statisticsRoutes } from './iot/statistics-routes.js';
+import { pushEndpointRoutes } from './iot/push-endpoint-routes.js';
+import { PushIngestion } from './iot/push-ingestion.js';
+import { PUSH_PATH_PREFIX, pushBodyParser, pushRoutes } from './iot/push-routes.js';
 import { SignInService } from './identity/sign-in.js';
 import { TokenSigner } from './identity/tokens.js';
 import { operationsRoutes, createMetrics } from './observability/routes.js';
@@ -63,7 +68,7 @@ export async function createRuntime({ database, config, analytics, logger = pino
   });
   await joinCluster(database, permissions, signIn, logger);
   const metrics = createMetrics();
-  const iot = analytics ? new IotRuntime({ db: database.db, analytics, logger, metrics: metrics.registry }) : undefined;
+  const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry }) : undefined;
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -76,6 +81,10 @@ export async function createRuntime({ database, config, analytics, logger = pino
     ...auditRoutes,
     ...deviceRegistryRoutes,
     ...readingsRoutes(analytics),
+    ...alarmRoutes(iot?.alarms),
+    ...statisticsRoutes(analytics),
+    ...pushEndpointRoutes,
+    ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -107,6 +116,8 @@ export async function createRuntime({ database, config, analytics, logger = pino
   );
   app.use(helmet());
   app.use(metrics.middleware);
+  // NB-IoT platform push keeps its raw body (OneNET signs the bytes as sent); the JSON parser then skips it.
+  app.use(PUSH_PATH_PREFIX, pushBodyParser());
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
   app.use(
     // Sign-in by password and the start of single sign-on (each SSO start stores a state row).

@@ -1,5 +1,6 @@
 import { openAnalyticsStore } from '@shuiyun/analytics';
 import { openDatabase } from '@shuiyun/db';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createRuntime } from './app.js';
@@ -25,7 +26,22 @@ await analytics.migrate();
 
 const runtime = await createRuntime({ database, config, logger, analytics });
 let demoMeters: LiveMeterFleet | null = null;
-if (config.MQTT_PORT !== 0) {
+if (config.MQTT_URL) {
+  const broker = new URL(config.MQTT_URL);
+  broker.password = '';
+  const clientId = config.MQTT_CLIENT_ID ?? `shuiyun-${hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  logger.info({ broker: broker.toString(), clientId, group: config.MQTT_SHARED_GROUP }, 'connecting to the external MQTT broker');
+  await runtime.iot!.connectMqtt(config.MQTT_URL, {
+    username: config.MQTT_USERNAME,
+    password: config.MQTT_PASSWORD,
+    clientId,
+    sharedGroup: config.MQTT_SHARED_GROUP,
+  });
+  logger.info(`devices publish devices/<key>/up and subscribe devices/<key>/down on ${broker.host}; the broker authenticates them`);
+  if (config.SHUIYUN_DEMO_METERS > 0) {
+    logger.info('simulated demo meters need the embedded broker (their secrets are issued at start): not started with MQTT_URL');
+  }
+} else if (config.MQTT_PORT !== 0) {
   const iot = runtime.iot!;
   const broker = await iot.startMqtt(config.MQTT_PORT ?? 1883, config.MQTT_HOST).catch(async (err: NodeJS.ErrnoException) => {
     if (config.MQTT_PORT !== undefined || err.code !== 'EADDRINUSE') throw err;

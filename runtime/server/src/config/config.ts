@@ -17,6 +17,30 @@ const schema = z.object({
    */
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MQTT_HOST: z.string().default('0.0.0.0'),
+  /**
+   * `mqtt(s)://` or `ws(s)://` of an external broker (Mosquitto, EMQX): the embedded broker is not started
+   * (MQTT_PORT is ignored); this node subscribes to the devices' uplinks as a client, in a shared group.
+   */
+  MQTT_URL: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+    .optional(),
+  /** The runtime's account on the external broker (its ACL lets it read devices/+/up and write devices/+/down). */
+  MQTT_USERNAME: z.string().min(1).optional(),
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  /** Runtime nodes of one shared-subscription group split the uplinks between them. */
+  MQTT_SHARED_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore')
+    .default('shuiyun'),
+  /**
+   * This node's client id on the external broker: stable across restarts (the broker queues the node's
+   * share under it while it is away) and unique per node. Unset means `shuiyun-<host name>`.
+   */
+  MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore')
+    .optional(),
   /** Simulated meters of the demo utility reporting over MQTT; 0 turns the simulator off. */
   SHUIYUN_DEMO_METERS: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Seconds between two reports of one simulated meter. */

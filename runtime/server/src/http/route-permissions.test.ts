@@ -24,6 +24,11 @@ const PUBLIC_ROUTES = [
   'GET /api/auth/oidc/:code/login', // starting single sign-on (redirect to the provider)
   'GET /api/auth/oidc/:code/callback', // finishing single sign-on (the provider's code is the credential)
   'GET /api/docs', // the OpenAPI document
+  // NB-IoT platforms pushing device traffic: the endpoint's unguessable URL code is the credential, with
+  // the OneNET signature over every push, or for CTWing (which signs nothing) the endpoint's token header.
+  'POST /api/push/ctwing/:code',
+  'GET /api/push/onenet/:code', // OneNET's URL verification (answers msg only under a valid signature)
+  'POST /api/push/onenet/:code',
 ].sort();
 
 interface ServedRoute {

@@ -2,10 +2,11 @@ import type { AnalyticsStore } from '@shuiyun/analytics';
 import { cjt188Codec } from '@shuiyun/codec-cjt188';
 import { jsonThingModelCodec } from '@shuiyun/codec-json';
 import type { Db } from '@shuiyun/db';
-import { CodecRegistry, type DeviceDirectory, EmbeddedMqttBroker, IngestionPipeline } from '@shuiyun/iot';
+import { CodecRegistry, type DeviceDirectory, EmbeddedMqttBroker, ExternalMqttBroker, IngestionPipeline } from '@shuiyun/iot';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { deviceDirectory } from '../devices/index.js';
+import { AlarmBook } from './alarm-book.js';
 import { SeenTracker } from './seen-tracker.js';
 
 export interface IotOptions {
@@ -21,8 +22,19 @@ export class IotRuntime {
   readonly pipeline: IngestionPipeline;
   private readonly seen: SeenTracker;
   private broker: EmbeddedMqttBroker | undefined;
+  private externalBroker: ExternalMqttBroker | undefined;
 
-  constructor(private readonly options: IotOptions) {
+  /** Opens the runtime's ingestion with its alarm book (rules state restored from the database). */
+  static async create(options: IotOptions & { alarmTickMs?: number }): Promise<IotRuntime> {
+    const alarms = await AlarmBook.open(options.db, options.logger, { tickMs: options.alarmTickMs });
+    return new IotRuntime(options, alarms);
+  }
+
+  private constructor(
+    private readonly options: IotOptions,
+    /** Readings → rules → alarms; subscribe here to hear about raised and cleared alarms. */
+    readonly alarms: AlarmBook,
+  ) {
     const accepted = new Counter({
       name: 'shuiyun_iot_messages_accepted_total',
       help: 'Device messages whose readings are durable',
@@ -51,8 +63,9 @@ export class IotRuntime {
       batching: {
         onWriteError: (err, size) => options.logger.error({ err, size }, 'writing readings failed; the batch is kept and retried'),
       },
-      onAccepted: (device, readings) => {
+      onAccepted: (device, readings, receivedAt) => {
         accepted.inc({ codec: device.codec });
+        alarms.onReadings(device, readings, receivedAt);
         const newest = readings.reduce((a, r) => (r.at > a ? r.at : a), readings[0]!.at);
         // A device clock far in the future must not make it look online for ever.
         this.seen.record(device.deviceId, newest.getTime() > Date.now() ? new Date() : newest);
@@ -81,16 +94,64 @@ export class IotRuntime {
     return this.broker;
   }
 
+  /**
+   * Takes uplinks from an external broker (Mosquitto, EMQX) instead of running the embedded one: the
+   * broker authenticates devices and confines them to their topics; this node subscribes to its
+   * shared group and acknowledges each uplink once it is durable (see ExternalMqttBroker).
+   */
+  async connectMqtt(url: string, options: { username?: string | undefined; password?: string | undefined; clientId: string; sharedGroup: string }): Promise<ExternalMqttBroker> {
+    if (this.externalBroker) throw new Error('already connected to an external MQTT broker');
+    const { logger, metrics } = this.options;
+    // Found rather than created on a second call (after a failed first one): a registry takes a name once.
+    const counter = (name: string, help: string) => (metrics.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [metrics] });
+    const unidentified = counter(
+      'shuiyun_iot_mqtt_unidentified_total',
+      'Uplinks from the external broker whose topic names no device the registry can attribute (unknown, retired, or a key two tenants share); acknowledged, not stored',
+    );
+    const withheld = counter(
+      'shuiyun_iot_mqtt_not_acknowledged_total',
+      'Uplinks from the external broker left unacknowledged because the registry or the store failed; the broker resends them',
+    );
+    this.externalBroker = await ExternalMqttBroker.connect({
+      url,
+      ...options,
+      devices: this.directory,
+      pipeline: this.pipeline,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'connected':
+            return logger.info({ clientId: options.clientId, sessionPresent: event.sessionPresent }, 'connected to the MQTT broker');
+          case 'disconnected':
+            return logger.warn({ clientId: options.clientId }, 'lost the MQTT broker');
+          case 'reconnecting':
+            return logger.info({ delayMs: event.delayMs }, 'reconnecting to the MQTT broker');
+          case 'unidentified':
+            unidentified.inc();
+            return logger.warn({ topic: event.topic, device: event.deviceKey }, 'uplink from a device the registry cannot attribute; acknowledged, not stored');
+          case 'not_acknowledged':
+            withheld.inc();
+            return logger.error({ err: event.error, topic: event.topic }, 'uplink not acknowledged; reconnecting so the broker resends it');
+          case 'error':
+            return logger.error({ err: event.error }, 'MQTT client error');
+        }
+      },
+    });
+    return this.externalBroker;
+  }
+
   /** Stops taking messages, writes what is buffered, records contact. */
   async close(): Promise<void> {
+    await this.externalBroker?.close();
     await this.broker?.close();
     await this.pipeline.close();
     await this.seen.close();
+    await this.alarms.close();
   }
 
   /** For tests and shutdown: everything accepted so far is durable and recorded. */
   async settle(): Promise<void> {
     await this.pipeline.flush();
     await this.seen.flush();
+    await this.alarms.settled();
   }
 }

@@ -13,6 +13,8 @@ export const permissionCatalogue = {
   audit: ['read'],
   product: ['read', 'create', 'update', 'delete'],
   device: ['read', 'create', 'update', 'delete', 'transition', 'import', 'export', 'rotate-secret'],
+  'push-endpoint': ['read', 'create', 'update', 'delete'],
+  alarm: ['read', 'acknowledge', 'clear'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;
@@ -23,7 +25,11 @@ export const allPermissions: string[] = Object.entries(permissionCatalogue).flat
 
 /** What a tenant's own administrator may do: everything but creating and deleting tenants. */
 export const tenantAdminPermissions = allPermissions.filter((p) => p !== 'tenant:create' && p !== 'tenant:delete');
-export const viewerPermissions = allPermissions.filter((p) => p.endsWith(':read') && p !== 'audit:read');
+/**
+ * Viewers read everything but the audit trail and the NB-IoT push endpoints: an endpoint's URL code is
+ * the CTWing push's credential.
+ */
+export const viewerPermissions = allPermissions.filter((p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'push-endpoint:read');
 
 export function isKnownPermission(permission: string): boolean {
   const [resource, action] = permission.split(':');

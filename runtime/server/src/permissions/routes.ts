@@ -37,6 +37,8 @@ const resourceLabels: Record<string, { 'zh-CN': string; en: string }> = {
   audit: { 'zh-CN': '审计日志', en: 'Audit log' },
   product: { 'zh-CN': '产品型号', en: 'Device products' },
   device: { 'zh-CN': '设备台账', en: 'Devices' },
+  'push-endpoint': { 'zh-CN': 'NB-IoT 推送地址', en: 'NB-IoT push endpoints' },
+  alarm: { 'zh-CN': '告警', en: 'Alarms' },
 };
 
 export function roleRoutes(permissions: PermissionModel) {
