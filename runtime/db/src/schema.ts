@@ -291,7 +291,9 @@ export type ProductKind =
   | 'flow-meter'
   | 'pressure-sensor'
   | 'water-quality-sensor'
-  | 'level-sensor';
+  | 'level-sensor'
+  /** 集中器: reports over one connection for the meters registered behind it (集抄). */
+  | 'concentrator';
 /** How a product's devices reach the platform. */
 export type DeviceTransport = 'mqtt' | 'http-push' | 'coap' | 'modbus';
 /** 设备生命周期: 安装 → 验收 → 投运 → 维修 → 投运 … → 报废. */
@@ -385,6 +387,8 @@ export const devices = pgTable(
     deviceKey: text('device_key').notNull(),
     /** 户号 of the customer account the meter serves; the billing pack owns accounts. */
     accountRef: text('account_ref'),
+    /** The concentrator (集中器) this meter reports through, if any; the same tenant as the meter. */
+    gatewayId: ref('gateway_id').references((): AnyPgColumn => devices.id, { onDelete: 'set null' }),
     communityId: ref('community_id').references(() => communities.id),
     buildingId: ref('building_id').references(() => buildings.id),
     /** Copied from the community, so the org data scope covers devices as it covers communities. */
@@ -412,6 +416,8 @@ export const devices = pgTable(
     uniqueIndex('devices_tenant_device_key_key').on(t.tenantId, t.deviceKey),
     // The broker authenticates by device key before it knows the tenant.
     index('devices_device_key_idx').on(t.deviceKey),
+    // A concentrator's report names its meters by key.
+    index('devices_gateway_key_idx').on(t.gatewayId, t.deviceKey),
     index('devices_tenant_path_gist').using('gist', t.tenantPath),
     index('devices_tenant_path_meter_number_idx').on(t.tenantPath, t.meterNumber),
     index('devices_product_idx').on(t.productId),
