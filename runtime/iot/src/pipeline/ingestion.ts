@@ -21,12 +21,19 @@ export interface IngestionOptions {
   onRejected?: (device: DeviceIdentity, rejection: Rejection) => void;
   /** Told about every accepted payload (online state, last seen at `receivedAt`). */
   onAccepted?: (device: DeviceIdentity, readings: Reading[], receivedAt: Date) => void;
+  /**
+   * The meters behind a concentrator (集中器): the registered child of `gateway` with this key, or null.
+   * Without it, a payload naming any device but its sender is refused.
+   */
+  childOf?: (gateway: DeviceIdentity, deviceKey: string) => Promise<DeviceIdentity | null>;
 }
 
 /**
  * Transport → codec → durable batch. The tenant of every reading is the authenticated device's, never
  * anything the payload says, and a payload that names another device is refused: a device cannot
- * write into another device's (or tenant's) readings, whatever topic or frame it forges.
+ * write into another device's (or tenant's) readings, whatever topic or frame it forges. The one
+ * exception is a concentrator (集抄), which reports for the meters registered behind it: their readings
+ * go under each meter's own identity and tenant, and a meter not registered behind it is refused.
  */
 export class IngestionPipeline {
   private readonly batcher: ReadingBatcher<TenantReading>;
@@ -85,12 +92,22 @@ export class IngestionPipeline {
   }
 
   private async accept(device: DeviceIdentity, readings: Reading[], receivedAt: Date): Promise<IngestOutcome> {
-    const foreign = readings.find((r) => r.device !== device.deviceKey);
-    if (foreign) {
-      return this.reject(device, { ok: false, code: 'device_mismatch', reason: `payload names device ${foreign.device}, sender is ${device.deviceKey}` });
+    const byDevice = new Map<string, Reading[]>();
+    for (const r of readings) byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r]);
+    const identities: [DeviceIdentity, Reading[]][] = [];
+    for (const [key, own] of byDevice) {
+      const identity = key === device.deviceKey ? device : await this.options.childOf?.(device, key);
+      if (!identity) {
+        return this.reject(device, { ok: false, code: 'device_mismatch', reason: `payload names device ${key}, sender is ${device.deviceKey}` });
+      }
+      identities.push([identity, own]);
     }
-    await Promise.all(readings.map((reading) => this.batcher.push({ tenantId: device.tenantId, tenantPath: device.tenantPath, reading })));
-    this.options.onAccepted?.(device, readings, receivedAt);
+    await Promise.all(
+      identities.flatMap(([identity, own]) =>
+        own.map((reading) => this.batcher.push({ tenantId: identity.tenantId, tenantPath: identity.tenantPath, reading })),
+      ),
+    );
+    for (const [identity, own] of identities) this.options.onAccepted?.(identity, own, receivedAt);
     return { ok: true, readings: readings.length };
   }
 

@@ -75,6 +75,8 @@ const deviceCreate = z
     latitude: deviceField.latitude.optional(),
     longitude: deviceField.longitude.optional(),
     installDate: deviceField.installDate.optional(),
+    /** The concentrator (集中器) the meter reports through. */
+    gatewayId: id.optional(),
   })
   .superRefine(coordinatesTogether);
 
@@ -89,7 +91,18 @@ const deviceUpdate = z.strictObject({
   latitude: deviceField.latitude.nullable().optional(),
   longitude: deviceField.longitude.nullable().optional(),
   installDate: deviceField.installDate.nullable().optional(),
+  gatewayId: id.nullable().optional(),
 });
+
+/** A concentrator of the same tenant, named as a meter's gateway. */
+async function requireGateway(tx: Tx, gatewayId: number, tenantId: number) {
+  const gateway = await requireReference(tx, devices, gatewayId, tenantId, 'gatewayId');
+  const [product] = await tx.select({ kind: products.kind }).from(products).where(eq(products.id, gateway.productId));
+  if (product?.kind !== 'concentrator') {
+    throw new AppError('validation_failed', { details: [{ path: 'body.gatewayId', message: `device ${gatewayId} is not a concentrator` }] });
+  }
+  return gateway;
+}
 
 /** The filters of the list and of the export. */
 const deviceFilters = z.object({
@@ -259,6 +272,7 @@ export const deviceRoutes: RuntimeRoute[] = [
         const deviceKey = deviceKeyFor(product, body.deviceKey);
         await assertUnique(tx, tenant.id, { meterNumber: body.meterNumber, deviceKey });
         const placement = await resolvePlacement(tx, tenant.id, body.communityId ?? null, body.buildingId ?? null);
+        const gatewayId = body.gatewayId === undefined ? null : (await requireGateway(tx, body.gatewayId, tenant.id)).id;
         const credentials = usesMqtt(product) ? await newMqttSecret() : null;
         const [row] = await tx
           .insert(devices)
@@ -274,6 +288,7 @@ export const deviceRoutes: RuntimeRoute[] = [
             latitude: body.latitude ?? null,
             longitude: body.longitude ?? null,
             installDate: body.installDate ?? null,
+            gatewayId,
             mqttSecretHash: credentials?.hash ?? null,
             secretRotatedAt: credentials ? new Date() : null,
             createdBy: ctx.principal().userId,
@@ -310,6 +325,10 @@ export const deviceRoutes: RuntimeRoute[] = [
         }
         for (const key of ['accountRef', 'dmaCode', 'installDate', 'latitude', 'longitude'] as const) {
           if (body[key] !== undefined) changes[key] = body[key];
+        }
+        if (body.gatewayId !== undefined) {
+          if (body.gatewayId === current.id) throw new AppError('validation_failed', { details: [{ path: 'body.gatewayId', message: 'a device cannot be its own concentrator' }] });
+          changes.gatewayId = body.gatewayId === null ? null : (await requireGateway(tx, body.gatewayId, current.tenantId)).id;
         }
         const latitude = changes.latitude !== undefined ? changes.latitude : current.latitude;
         const longitude = changes.longitude !== undefined ? changes.longitude : current.longitude;

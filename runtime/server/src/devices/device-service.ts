@@ -225,6 +225,25 @@ export async function authenticateDevice(db: Db, deviceKey: string, secret: stri
  */
 export function deviceDirectory(db: Db) {
   return {
+    /** A meter registered behind the concentrator `gateway` under `deviceKey`, or null (then its reading is refused). */
+    async childOf(gateway: { deviceId: number }, deviceKey: string): Promise<RegisteredDevice | null> {
+      const [child] = await asSystem(db, (tx) =>
+        tx
+          .select({
+            deviceId: devices.id,
+            deviceKey: devices.deviceKey,
+            tenantId: devices.tenantId,
+            tenantPath: devices.tenantPath,
+            productId: devices.productId,
+            codec: products.codec,
+            codecSettings: products.codecSettings,
+          })
+          .from(devices)
+          .innerJoin(products, eq(products.id, devices.productId))
+          .where(and(eq(devices.gatewayId, gateway.deviceId), eq(devices.deviceKey, deviceKey), ne(devices.state, 'retired'))),
+      );
+      return child ?? null;
+    },
     authenticate: (deviceKey: string, secret: string) => authenticateDevice(db, deviceKey, secret),
     async byKey(deviceKey: string): Promise<RegisteredDevice | null> {
       const found = await liveDevicesByKey(db, deviceKey);

@@ -10,6 +10,7 @@ export const productKinds = [
   'pressure-sensor',
   'water-quality-sensor',
   'level-sensor',
+  'concentrator',
 ] as const satisfies readonly ProductKind[];
 
 export const transports = ['mqtt', 'http-push', 'coap', 'modbus'] as const satisfies readonly DeviceTransport[];

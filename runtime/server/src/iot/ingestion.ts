@@ -2,11 +2,12 @@ import type { AnalyticsStore } from '@shuiyun/analytics';
 import { cjt188Codec } from '@shuiyun/codec-cjt188';
 import { jsonThingModelCodec } from '@shuiyun/codec-json';
 import type { Db } from '@shuiyun/db';
-import { CodecRegistry, type DeviceDirectory, EmbeddedMqttBroker, ExternalMqttBroker, IngestionPipeline } from '@shuiyun/iot';
+import { CodecRegistry, type DeviceDirectory, type DeviceIdentity, EmbeddedMqttBroker, ExternalMqttBroker, IngestionPipeline } from '@shuiyun/iot';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { deviceDirectory } from '../devices/index.js';
 import { AlarmBook } from './alarm-book.js';
+import { ExpiringCache } from './expiring-cache.js';
 import { SeenTracker } from './seen-tracker.js';
 
 export interface IotOptions {
@@ -21,6 +22,8 @@ export class IotRuntime {
   readonly directory: DeviceDirectory;
   readonly pipeline: IngestionPipeline;
   private readonly seen: SeenTracker;
+  /** Concentrators' meters by key, so a concentrator's every report does not ask the database again. */
+  private readonly children = new ExpiringCache<DeviceIdentity | null>(60_000, 10_000);
   private broker: EmbeddedMqttBroker | undefined;
   private externalBroker: ExternalMqttBroker | undefined;
 
@@ -53,7 +56,8 @@ export class IotRuntime {
       registers: [options.metrics],
     });
     this.refused = refused;
-    this.directory = deviceDirectory(options.db);
+    const directory = deviceDirectory(options.db);
+    this.directory = directory;
     this.seen = new SeenTracker(options.db, options.logger);
     this.pipeline = new IngestionPipeline({
       codecs: new CodecRegistry([cjt188Codec, jsonThingModelCodec]),
@@ -63,6 +67,7 @@ export class IotRuntime {
       batching: {
         onWriteError: (err, size) => options.logger.error({ err, size }, 'writing readings failed; the batch is kept and retried'),
       },
+      childOf: (gateway, key) => this.children.lookup(gateway.deviceId, key, () => directory.childOf(gateway, key)),
       onAccepted: (device, readings, receivedAt) => {
         accepted.inc({ codec: device.codec });
         alarms.onReadings(device, readings, receivedAt);
