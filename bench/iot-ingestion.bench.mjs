@@ -1,33 +1,52 @@
 // IoT ingestion, end to end and against its references, in one run:
 //   1. reference: a bare aedes broker (no auth, no storage) and a subscriber that does nothing, loaded by
 //      the same publisher as 2 — the broker's own ceiling on this machine;
-//   2. end to end: simulated CJ/T 188 meters publish QoS 1 to the runtime's embedded broker; a PUBACK means
-//      the reading is durable in chDB; msgs/s counts PUBACKs, and the runtime's own accepted counter checks it;
+//   2. end to end: 100,000 simulated CJ/T 188 meters behind concentrators (集中器, 200 meters each, one MQTT
+//      connection per concentrator: the machine allows 20,000 open files per process, and 集抄 is how
+//      remote-read meters reach a utility anyway) publish QoS 1 to the runtime's embedded broker, with the
+//      system of record on PostgreSQL; a PUBACK means the reading is durable in chDB; msg/s counts PUBACKs,
+//      and the runtime's own accepted counter checks it;
 //   3. backfill: 10 million readings through the analytics store's insert, against chDB's native
 //      INSERT … SELECT of the same rows in the same session.
-// Environment: SHUIYUN_BENCH_METERS (default 2000), SHUIYUN_BENCH_DURATION (s, default 10),
-// SHUIYUN_BENCH_BACKFILL (rows, default 10000000).
+// Environment: SHUIYUN_BENCH_METERS (default 100000), SHUIYUN_BENCH_DURATION (s, default 10),
+// SHUIYUN_BENCH_BACKFILL (rows, default 10000000), SHUIYUN_BENCH_PG_URL (admin URL of PostgreSQL).
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash, randomBytes } from 'node:crypto';
 import { openAnalyticsStore } from '@shuiyun/analytics';
+import { openDatabase } from '@shuiyun/db';
+import { seedDemoUtility } from '@shuiyun/runtime';
+import pg from 'pg';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const METERS = Math.min(Number(process.env.SHUIYUN_BENCH_METERS ?? 2000), 15000);
+const METERS = Math.min(Number(process.env.SHUIYUN_BENCH_METERS ?? 100_000), 1_000_000);
+const PER_CONCENTRATOR = 200;
+const CONCENTRATORS = Math.ceil(METERS / PER_CONCENTRATOR);
+const ADMIN_URL = process.env.SHUIYUN_BENCH_PG_URL ?? process.env.SHUIYUN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Math.min(Number(process.env.SHUIYUN_BENCH_DURATION ?? 10), 120);
 const BACKFILL = Math.min(Number(process.env.SHUIYUN_BENCH_BACKFILL ?? 10_000_000), 50_000_000);
-const WINDOW = 4;
+// Reports in flight per connection: a concentrator uploads many meters at once (QoS 1 allows 65,535).
+const WINDOW = 16;
 const log = (m) => process.stderr.write(`[iot-ingestion] ${m}\n`);
 const emit = (o) => process.stdout.write(JSON.stringify({ bench: 'iot-ingestion', ...o }) + '\n');
 const children = new Set();
 const scratch = mkdtempSync(join(tmpdir(), 'shuiyun-bench-iot-'));
 
+let database = null;
 function cleanup() {
   for (const c of children) c.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
+}
+async function dropDatabase() {
+  if (!database) return;
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  await c.query(`drop database if exists ${database} with (force)`).finally(() => c.end());
+  database = null;
 }
 process.on('exit', cleanup);
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(1));
@@ -45,7 +64,7 @@ const freePort = () =>
   });
 
 /** Runs the publisher child against `url` and resolves with its counts. */
-function publish(url, meters) {
+function publish(url, concentrators) {
   return new Promise((resolve, reject) => {
     const child = fork(join(root, 'bench/lib/mqtt-publisher.mjs'), [], { stdio: ['ignore', 2, 2, 'ipc'] });
     children.add(child);
@@ -54,25 +73,71 @@ function publish(url, meters) {
       else resolve(m);
     });
     child.on('exit', (code) => code && reject(new Error(`publisher exited ${code}`)));
-    child.send({ url, meters, seconds: SECONDS, window: WINDOW });
+    child.send({ url, concentrators, seconds: SECONDS, window: WINDOW });
   });
 }
 
-async function reference(meterKeys) {
+async function reference(fleet) {
   const broker = fork(join(root, 'bench/lib/bare-broker.mjs'), [], { stdio: ['ignore', 2, 2, 'ipc'] });
   children.add(broker);
   const { port } = await new Promise((resolve) => broker.once('message', resolve));
-  const result = await publish(`mqtt://127.0.0.1:${port}`, meterKeys.map((key) => ({ key })));
+  const result = await publish(`mqtt://127.0.0.1:${port}`, fleet);
   broker.kill('SIGTERM');
   return result;
 }
 
-async function endToEnd(meterKeys) {
+/** A fresh PostgreSQL database with the demo utility, the concentrators and their meters (as SQL, in bulk). */
+async function prepareDatabase(fleet) {
+  database = `shuiyun_bench_iot_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${database}`).finally(() => admin.end());
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  const db = await openDatabase({ url: url.toString(), poolSize: 2 });
+  await db.migrate();
+  await seedDemoUtility(db.db, { password: 'Bench-passw0rd-1' });
+  await db.close();
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  try {
+    const { rows: [t] } = await c.query(`select id, path::text as path from tenants where code = 'demo-county-a'`);
+    const product = async (code, kind) =>
+      (await c.query(
+        `insert into products (tenant_id, tenant_path, code, name, kind, transport, codec, codec_settings, thing_model)
+         values ($1, $2, $3, $3, $4, 'mqtt', 'cjt188', '{}', '{"properties":[],"events":[],"services":[]}') returning id`,
+        [t.id, t.path, code, kind],
+      )).rows[0].id;
+    const hub = await product('BENCH-JZQ', 'concentrator');
+    const meterProduct = await product('BENCH-188', 'remote-read-meter');
+    const digest = (secret) => 'sha256:' + createHash('sha256').update(secret).digest('base64url');
+    const hubs = await c.query(
+      `insert into devices (tenant_id, tenant_path, product_id, meter_number, device_key, state, mqtt_secret_hash)
+       select $1, $2, $3, 'JZQ' || k, k, 'in_service', h from unnest($4::text[], $5::text[]) as x(k, h) returning id, device_key`,
+      [t.id, t.path, hub, fleet.map((f) => f.key), fleet.map((f) => digest(f.secret))],
+    );
+    const hubId = new Map(hubs.rows.map((r) => [r.device_key, r.id]));
+    const keys = fleet.flatMap((f) => f.meters);
+    const gateways = fleet.flatMap((f) => f.meters.map(() => hubId.get(f.key)));
+    await c.query(
+      `insert into devices (tenant_id, tenant_path, product_id, meter_number, device_key, state, gateway_id)
+       select $1, $2, $3, 'M' || k, k, 'in_service', g from unnest($4::text[], $5::bigint[]) as x(k, g)`,
+      [t.id, t.path, meterProduct, keys, gateways],
+    );
+    await c.query('analyze');
+  } finally {
+    await c.end();
+  }
+  return url.toString();
+}
+
+async function endToEnd(fleet) {
+  const databaseUrl = await prepareDatabase(fleet);
+  log(`registered ${fleet.length} concentrators and ${METERS} meters in PostgreSQL`);
   const httpPort = await freePort();
   const mqttPort = await freePort();
-  const password = 'Bench-passw0rd-1';
   const runtime = spawn(process.execPath, [join(root, 'runtime/server/dist/main.js')], {
-    env: { ...process.env, PORT: String(httpPort), HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), MQTT_HOST: '127.0.0.1', SHUIYUN_DATA_DIR: join(scratch, 'runtime'), SHUIYUN_DEMO_PASSWORD: password, SHUIYUN_DEMO_METERS: '0', SHUIYUN_TENANT_RATE_LIMIT: '100000000', LOG_LEVEL: 'error' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(httpPort), HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), MQTT_HOST: '127.0.0.1', SHUIYUN_DATA_DIR: join(scratch, 'runtime'), SHUIYUN_DEMO_METERS: '0', LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 2],
   });
   children.add(runtime);
@@ -82,31 +147,14 @@ async function endToEnd(meterKeys) {
     if (i > 300) throw new Error('the runtime did not become ready');
     await new Promise((r) => setTimeout(r, 200));
   }
-  const call = async (method, path, token, body, type = 'application/json') => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': type, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : type === 'application/json' ? JSON.stringify(body) : body });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json).slice(0, 500)}`);
-    return json;
-  };
-  const token = (await call('POST', '/api/auth/login', null, { username: 'admin@demo-county-a', password })).accessToken;
-  await call('POST', '/api/products', token, { code: 'BENCH-188', name: 'bench meter', kind: 'remote-read-meter', transport: 'mqtt', codec: 'cjt188', thingModel: { properties: [], events: [], services: [] } });
-  const csv = ['表号,设备标识,产品,状态', ...meterKeys.map((k) => `B${k},${k},BENCH-188,in_service`)].join('\n');
-  const imported = await call('POST', '/api/devices/import?format=csv', token, csv, 'text/csv');
-  log(`registered ${imported.imported ?? imported.created ?? meterKeys.length} meters`);
-  const meters = [];
-  for (let page = 1; meters.length < meterKeys.length; page++) {
-    const list = await call('GET', `/api/devices?pageSize=200&page=${page}`, token);
-    if (list.items.length === 0) break;
-    for (const d of list.items) {
-      const issued = await call('POST', `/api/devices/${d.id}/secret`, token, {});
-      meters.push({ key: d.deviceKey, secret: issued.secret });
-    }
-  }
-  const result = await publish(`mqtt://127.0.0.1:${mqttPort}`, meters);
+  const result = await publish(`mqtt://127.0.0.1:${mqttPort}`, fleet);
   const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
   const accepted = Number(/shuiyun_iot_messages_accepted_total\{codec="cjt188"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  const mismatched = Number(/code="device_mismatch"\} (\d+)/.exec(metrics)?.[1] ?? 0);
   runtime.kill('SIGTERM');
-  return { ...result, accepted };
+  await new Promise((r) => runtime.once('exit', r));
+  await dropDatabase();
+  return { ...result, accepted, mismatched };
 }
 
 async function backfill() {
@@ -137,15 +185,19 @@ async function backfill() {
   return { rows: Number(n), seconds, refSeconds };
 }
 
-const meterKeys = Array.from({ length: METERS }, (_, i) => String(50_000_000_000_000 + i + 1));
-log(`reference: bare broker, ${METERS} meters, ${SECONDS} s`);
-const ref = await reference(meterKeys);
+const fleet = Array.from({ length: CONCENTRATORS }, (_, c) => ({
+  key: String(60_000_000_000_000 + c + 1),
+  secret: randomBytes(32).toString('base64url'),
+  meters: Array.from({ length: Math.min(PER_CONCENTRATOR, METERS - c * PER_CONCENTRATOR) }, (_, m) => String(50_000_000_000_000 + c * PER_CONCENTRATOR + m + 1)),
+}));
+log(`reference: bare broker, ${CONCENTRATORS} connections, ${SECONDS} s`);
+const ref = await reference(fleet);
 const refRate = ref.acked / ref.seconds;
-log(`end to end: runtime, ${METERS} meters, ${SECONDS} s`);
-const e2e = await endToEnd(meterKeys);
+log(`end to end: runtime on PostgreSQL, ${METERS} meters behind ${CONCENTRATORS} concentrators, ${SECONDS} s`);
+const e2e = await endToEnd(fleet).finally(dropDatabase);
 const e2eRate = e2e.acked / e2e.seconds;
-const common = { meters: METERS, connections: METERS, inflight_per_meter: WINDOW, duration_s: SECONDS };
-emit({ metric: 'messages_per_sec', value: Math.round(e2eRate), unit: 'msg/s', target: 'MQTT QoS 1 → codec → durable in chDB (PUBACK after write)', ...common, acknowledged: e2e.acked, accepted_by_runtime: e2e.accepted, failed: e2e.failed });
+const common = { meters: METERS, concentrators: CONCENTRATORS, connections: CONCENTRATORS, inflight_per_connection: WINDOW, duration_s: SECONDS };
+emit({ metric: 'messages_per_sec', value: Math.round(e2eRate), unit: 'msg/s', target: 'MQTT QoS 1 → codec → durable in chDB (PUBACK after write), PostgreSQL registry', ...common, acknowledged: e2e.acked, accepted_by_runtime: e2e.accepted, refused: e2e.mismatched, failed: e2e.failed });
 emit({ metric: 'messages_per_sec', value: Math.round(refRate), unit: 'msg/s', target: 'bare aedes broker → do-nothing subscriber', reference: true, ...common, acknowledged: ref.acked });
 emit({ metric: 'broker_overhead_ratio', value: Number((refRate / e2eRate).toFixed(2)), unit: 'x', target: 'bare broker msg/s ÷ end-to-end msg/s' });
 log(`backfill: ${BACKFILL} readings`);

@@ -1,18 +1,20 @@
-// Child process of iot-ingestion.bench.mjs: simulated meters publishing CJ/T 188 reports with QoS 1 as
-// fast as their in-flight window allows, each meter on its own connection with its own credentials.
-// Input (IPC): { url, meters: [{ key, secret? }], seconds, window }. Output (IPC): { acked, failed, seconds }.
+// Child process of iot-ingestion.bench.mjs: concentrators (集中器) publishing their meters' CJ/T 188
+// reports with QoS 1 as fast as their in-flight window allows, each concentrator on its own connection
+// with its own credentials, cycling through the meters behind it.
+// Input (IPC): { url, concentrators: [{ key, secret?, meters: [address] }], seconds, window }.
+// Output (IPC): { acked, failed, seconds }.
 import { encodeMeterDataReply } from '@shuiyun/codec-cjt188';
 import { connectAsync } from 'mqtt';
 
-process.once('message', async ({ url, meters, seconds, window }) => {
+process.once('message', async ({ url, concentrators, seconds, window }) => {
   const clients = [];
-  const queue = [...meters];
+  const queue = [...concentrators];
   await Promise.all(
     Array.from({ length: Math.min(100, queue.length) }, async () => {
       for (let m = queue.shift(); m; m = queue.shift()) {
         const client = await connectAsync(url, { username: m.key, password: m.secret ?? 'x', reconnectPeriod: 0, clientId: `bench-${m.key}` });
         client.on('error', () => undefined);
-        clients.push({ client, key: m.key });
+        clients.push({ client, key: m.key, meters: m.meters });
       }
     }),
   );
@@ -21,12 +23,15 @@ process.once('message', async ({ url, meters, seconds, window }) => {
   let failed = 0;
   let running = true;
   const base = Date.UTC(2026, 0, 1);
-  const loops = clients.map(async ({ client, key }, index) => {
+  const loops = clients.map(async ({ client, key, meters }) => {
     let n = 0;
     const lanes = Array.from({ length: window }, async () => {
       while (running) {
-        const at = base + (n++ * clients.length + index) * 1000;
-        const frame = Buffer.from(encodeMeterDataReply({ address: key, cumulativeLitres: 1000 + n * 10, at: new Date(at) }));
+        const i = n++;
+        const address = meters[i % meters.length];
+        // Each meter's reports are 15 minutes apart: distinct readings, never a redelivery.
+        const at = base + Math.floor(i / meters.length) * 900_000;
+        const frame = Buffer.from(encodeMeterDataReply({ address, cumulativeLitres: 1000 + i * 10, at: new Date(at) }));
         try {
           await client.publishAsync(`devices/${key}/up`, frame, { qos: 1 });
           if (running) acked++;
