@@ -69,7 +69,7 @@ function publish(url, concentrators) {
     const child = fork(join(root, 'bench/lib/mqtt-publisher.mjs'), [], { stdio: ['ignore', 2, 2, 'ipc'] });
     children.add(child);
     child.on('message', (m) => {
-      if (m.connected !== undefined) log(`${m.connected} meters connected to ${url}`);
+      if (m.connected !== undefined) log(`${m.connected} connections up to ${url}`);
       else resolve(m);
     });
     child.on('exit', (code) => code && reject(new Error(`publisher exited ${code}`)));
