@@ -9,6 +9,7 @@ import {
   auditLog,
   buildings,
   communities,
+  deviceCommands,
   devices,
   deviceStateHistory,
   identityProviders,
@@ -167,6 +168,15 @@ async function seed(db: Database) {
         raisedAt: new Date(),
         detail: {},
         orgPath: c1!.orgPath,
+      });
+      await tx.insert(deviceCommands).values({
+        ...t,
+        deviceId: device!.id,
+        service: 'valve_close',
+        serial: 0,
+        payloadHex: 'FEFE68',
+        orgPath: c1!.orgPath,
+        expiresAt: new Date(Date.now() + 3_600_000),
       });
       return {
         ...tenant,
@@ -336,6 +346,10 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['device_state_history', (tx) => tx.insert(deviceStateHistory).values({ ...b, deviceId: s.companyB.device, toState: 'retired' })],
       ['push_endpoints', (tx) => tx.insert(pushEndpoints).values({ ...b, platform: 'ctwing', code: 'EVIL-CODE', name: 'evil' })],
       ['alarms', (tx) => tx.insert(alarms).values({ ...b, deviceKey: 'evil', kind: 'tamper', ruleId: 'evil', severity: 'info', dedupKey: 'evil', raisedAt: new Date(), detail: {} })],
+      [
+        'device_commands',
+        (tx) => tx.insert(deviceCommands).values({ ...b, deviceId: s.companyB.device, service: 'valve_open', serial: 1, payloadHex: 'EVIL', expiresAt: new Date() }),
+      ],
       [
         'tenants',
         (tx) =>

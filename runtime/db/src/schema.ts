@@ -580,3 +580,51 @@ export const rulesEngineState = pgTable('rules_engine_state', {
   snapshot: jsonb('snapshot').notNull(),
   savedAt: timestamp('saved_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Where a downlink command stands: queued → sent → acknowledged | failed, or expired past its deadline. */
+export type DeviceCommandStatus = 'queued' | 'sent' | 'acknowledged' | 'failed' | 'expired';
+
+/**
+ * 下行指令: one command to one device (a service of its product's thing model, e.g. valve_close), from the
+ * request through delivery to the device's answer. At most one open (queued or sent) command per device
+ * and service, and open commands of a device have distinct serials (CJ/T 188 SER), so a reply names one.
+ */
+export const deviceCommands = pgTable(
+  'device_commands',
+  {
+    id: id(),
+    ...tenantColumns(),
+    deviceId: ref('device_id')
+      .notNull()
+      .references(() => devices.id),
+    /** A service identifier of the product's thing model: `valve_open`, `valve_close`, `read_now`, … */
+    service: text('service').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    /** 0–255; CJ/T 188 meters echo it (SER) in their reply. */
+    serial: integer('serial').notNull(),
+    /** The downlink exactly as published to the device, hex. */
+    payloadHex: text('payload_hex').notNull(),
+    status: text('status').$type<DeviceCommandStatus>().notNull().default('queued'),
+    /** What the device answered, as far as the codec reads it (CJ/T 188: the status word ST). */
+    reply: jsonb('reply').$type<Record<string, unknown>>(),
+    failureReason: text('failure_reason'),
+    /** Copied from the device, so the org data scope covers commands as it covers devices. */
+    orgPath: ltree('org_path'),
+    createdBy: ref('created_by'),
+    queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    /** Still queued or unanswered then: expired. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('device_commands_open_service_key').on(t.deviceId, t.service).where(sql`${t.status} in ('queued', 'sent')`),
+    uniqueIndex('device_commands_open_serial_key').on(t.deviceId, t.serial).where(sql`${t.status} in ('queued', 'sent')`),
+    index('device_commands_device_idx').on(t.deviceId, t.id),
+    index('device_commands_open_expiry_idx').on(t.expiresAt).where(sql`${t.status} in ('queued', 'sent')`),
+    index('device_commands_tenant_path_gist').using('gist', t.tenantPath),
+    check('device_commands_status_check', sql`${t.status} in ('queued', 'sent', 'acknowledged', 'failed', 'expired')`),
+    check('device_commands_serial_check', sql`${t.serial} between 0 and 255`),
+  ],
+);

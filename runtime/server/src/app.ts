@@ -22,6 +22,7 @@ import { identityRoutes } from './identity/routes.js';
 import { IotRuntime } from './iot/ingestion.js';
 import { readingsRoutes } from './iot/readings-routes.js';
 import { alarmRoutes } from './iot/alarm-routes.js';
+import { deviceCommandRoutes } from './iot/command-routes.js';
 import { statisticsRoutes } from './iot/statistics-routes.js';
 import { pushEndpointRoutes } from './iot/push-endpoint-routes.js';
 import { PushIngestion } from './iot/push-ingestion.js';
@@ -82,6 +83,7 @@ export async function createRuntime({ database, config, analytics, logger = pino
     ...deviceRegistryRoutes,
     ...readingsRoutes(analytics),
     ...alarmRoutes(iot?.alarms),
+    ...deviceCommandRoutes(iot?.commands),
     ...statisticsRoutes(analytics),
     ...pushEndpointRoutes,
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { asSystem, auditLog, deviceStateHistory, devices, inTenant, queryRows } from '@shuiyun/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,11 +41,15 @@ const meterThingModel = {
 };
 
 it('upgrades existing tenants’ built-in roles with exactly the catalogue’s product and device permissions', () => {
-  const migration = readFileSync(new URL('../../../db/migrations/0005_device_registry_security.sql', import.meta.url), 'utf8');
-  const [admin, viewer] = migration
-    .split(/^UPDATE roles/m)
-    .slice(1)
-    .map((statement) => [...statement.matchAll(/'((?:product|device):[a-z-]+)'/g)].map((m) => m[1]).sort());
+  // The registry's own migration (0005) and those that added device permissions later (device commands).
+  const folder = new URL('../../../db/migrations/', import.meta.url);
+  const statements = readdirSync(folder)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .flatMap((file) => readFileSync(new URL(file, folder), 'utf8').split(/^UPDATE roles/m).slice(1));
+  const granted = (role: string) =>
+    [...new Set(statements.filter((s) => s.includes(`code = '${role}'`)).flatMap((s) => [...s.matchAll(/'((?:product|device):[a-z-]+)'/g)].map((m) => m[1])))].sort();
+  const [admin, viewer] = [granted('admin'), granted('viewer')];
   const registry = (list: string[]) => list.filter((p) => /^(product|device):/.test(p)).sort();
   expect(admin).toEqual(registry(allPermissions));
   expect(viewer).toEqual(registry(viewerPermissions));

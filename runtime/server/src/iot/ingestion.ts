@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { deviceDirectory } from '../devices/index.js';
 import { AlarmBook } from './alarm-book.js';
+import { DeviceCommands } from './device-commands.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { ObservedPipeline } from './observed-pipeline.js';
 import { SeenTracker } from './seen-tracker.js';
 
 export interface IotOptions {
@@ -26,17 +28,20 @@ export class IotRuntime {
   private readonly children = new ExpiringCache<DeviceIdentity | null>(60_000, 10_000);
   private broker: EmbeddedMqttBroker | undefined;
   private externalBroker: ExternalMqttBroker | undefined;
+  /** Downlink commands: delivery over whichever MQTT transport runs, replies, expiry. */
+  readonly commands: DeviceCommands;
 
   /** Opens the runtime's ingestion with its alarm book (rules state restored from the database). */
-  static async create(options: IotOptions & { alarmTickMs?: number }): Promise<IotRuntime> {
+  static async create(options: IotOptions & { alarmTickMs?: number; commandSweepMs?: number }): Promise<IotRuntime> {
     const alarms = await AlarmBook.open(options.db, options.logger, { tickMs: options.alarmTickMs });
-    return new IotRuntime(options, alarms);
+    return new IotRuntime(options, alarms, options.commandSweepMs);
   }
 
   private constructor(
     private readonly options: IotOptions,
     /** Readings → rules → alarms; subscribe here to hear about raised and cleared alarms. */
     readonly alarms: AlarmBook,
+    commandSweepMs?: number,
   ) {
     const accepted = new Counter({
       name: 'shuiyun_iot_messages_accepted_total',
@@ -59,7 +64,15 @@ export class IotRuntime {
     const directory = deviceDirectory(options.db);
     this.directory = directory;
     this.seen = new SeenTracker(options.db, options.logger);
-    this.pipeline = new IngestionPipeline({
+    const childOf = (gateway: DeviceIdentity, key: string) => this.children.lookup(gateway.deviceId, key, () => directory.childOf(gateway, key));
+    this.commands = new DeviceCommands({
+      db: options.db,
+      logger: options.logger,
+      transport: { canReach: (key) => this.canReachDownlink(key), send: (key, payload) => this.sendDownlink(key, payload) },
+      childOf,
+      sweepMs: commandSweepMs,
+    });
+    this.pipeline = new ObservedPipeline({
       codecs: new CodecRegistry([cjt188Codec, jsonThingModelCodec]),
       sink: async (rows) => {
         await options.analytics.insertReadings(rows);
@@ -67,7 +80,7 @@ export class IotRuntime {
       batching: {
         onWriteError: (err, size) => options.logger.error({ err, size }, 'writing readings failed; the batch is kept and retried'),
       },
-      childOf: (gateway, key) => this.children.lookup(gateway.deviceId, key, () => directory.childOf(gateway, key)),
+      childOf,
       onAccepted: (device, readings, receivedAt) => {
         accepted.inc({ codec: device.codec });
         alarms.onReadings(device, readings, receivedAt);
@@ -79,7 +92,7 @@ export class IotRuntime {
         rejected.inc({ codec: device.codec, code: rejection.code });
         options.logger.warn({ device: device.deviceKey, code: rejection.code, reason: rejection.reason }, 'device message refused');
       },
-    });
+    }, (device, payload) => this.commands.onUplink(device, payload));
   }
 
   private readonly refused: Counter;
@@ -95,8 +108,29 @@ export class IotRuntime {
         this.refused.inc();
         this.options.logger.warn(what, 'MQTT request refused');
       },
+      onListening: (device) => {
+        void this.commands.listening(device);
+      },
     });
     return this.broker;
+  }
+
+  /**
+   * Whether a downlink to this device key can go out now: on the embedded broker, a connection of the device
+   * holds its downlink subscription; through an external broker, the runtime's client is connected (the
+   * broker keeps QoS 1 downlinks for the device's persistent session).
+   */
+  canReachDownlink(deviceKey: string): boolean {
+    if (this.broker) return this.broker.isListening(deviceKey);
+    return this.externalBroker?.connected ?? false;
+  }
+
+  /** Publishes a downlink (QoS 1) through whichever MQTT transport runs; false when none can deliver it now. */
+  async sendDownlink(deviceKey: string, payload: Uint8Array): Promise<boolean> {
+    if (!this.canReachDownlink(deviceKey)) return false;
+    if (this.broker) await this.broker.sendDownlink(deviceKey, payload);
+    else await this.externalBroker!.sendDownlink(deviceKey, payload);
+    return true;
   }
 
   /**
@@ -146,6 +180,7 @@ export class IotRuntime {
 
   /** Stops taking messages, writes what is buffered, records contact. */
   async close(): Promise<void> {
+    await this.commands.close();
     await this.externalBroker?.close();
     await this.broker?.close();
     await this.pipeline.close();

@@ -12,7 +12,7 @@ export const permissionCatalogue = {
   'identity-provider': ['read', 'create', 'update', 'delete'],
   audit: ['read'],
   product: ['read', 'create', 'update', 'delete'],
-  device: ['read', 'create', 'update', 'delete', 'transition', 'import', 'export', 'rotate-secret'],
+  device: ['read', 'create', 'update', 'delete', 'transition', 'import', 'export', 'rotate-secret', 'command'],
   'push-endpoint': ['read', 'create', 'update', 'delete'],
   alarm: ['read', 'acknowledge', 'clear'],
 } as const satisfies Record<string, readonly string[]>;

@@ -55,6 +55,7 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'PATCH /api/push-endpoints/:id': { name: HIJACK, enabled: false, token: HIJACK, regenerateCode: true },
     'POST /api/alarms/:id/acknowledge': { note: HIJACK },
     'POST /api/alarms/:id/clear': { note: HIJACK },
+    'POST /api/devices/:id/commands': { service: 'valve_close' },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -193,6 +194,9 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
     await t.runtime.iot!.pipeline.ingest(identity, new TextEncoder().encode(JSON.stringify({ properties: { valve_state: 3 } })), new Date());
     await t.runtime.iot!.settle();
     const [alarm] = (await ok('GET', `/api/alarms?deviceId=${device.id}`, 'group')).items;
+    // A valve command for the victim device, put in service for it; no broker runs, so it stays queued.
+    for (const to of ['accepted', 'in_service']) await ok('POST', `/api/devices/${device.id}/transition`, 'group', { to });
+    const command = await ok('POST', `/api/devices/${device.id}/commands`, 'group', { service: 'valve_close' });
     const audit = await ok('GET', `/api/audit?entity=communities&entityId=${community.id}`, 'group');
     return {
       tenantId: home.id,
@@ -210,6 +214,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/devices': device.id,
         '/api/push-endpoints': pushEndpoint.id,
         '/api/alarms': alarm.id,
+        '/api/device-commands': command.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -224,6 +229,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/devices': 'devices',
         '/api/push-endpoints': 'push_endpoints',
         '/api/alarms': 'alarms',
+        '/api/device-commands': 'device_commands',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,

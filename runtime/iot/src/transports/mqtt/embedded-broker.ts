@@ -11,6 +11,8 @@ export interface EmbeddedBrokerOptions {
   pipeline: IngestionPipeline;
   /** Told about refused connections and publishes, for logs and counters. */
   onRefused?: (what: { deviceKey?: string | undefined; reason: string }) => void;
+  /** A device subscribed to its downlink topic: commands waiting for it can go out now. */
+  onListening?: (device: DeviceIdentity) => void;
 }
 
 function authError(message: string, returnCode: number): AuthenticateError {
@@ -25,6 +27,8 @@ function authError(message: string, returnCode: number): AuthenticateError {
  */
 export class EmbeddedMqttBroker {
   private readonly identities = new WeakMap<Client, DeviceIdentity>();
+  /** Connections holding the downlink subscription, by device key: aedes drops a publish nobody listens to. */
+  private readonly listeners = new Map<string, Set<Client>>();
 
   private constructor(
     private readonly broker: Aedes,
@@ -86,7 +90,37 @@ export class EmbeddedMqttBroker {
       });
     });
     created.broker = new EmbeddedMqttBroker(broker, server);
+    created.broker.trackListeners(options.onListening);
     return created.broker;
+  }
+
+  private trackListeners(onListening: EmbeddedBrokerOptions['onListening']): void {
+    const forget = (client: Client) => {
+      const key = this.identities.get(client)?.deviceKey;
+      const clients = key === undefined ? undefined : this.listeners.get(key);
+      clients?.delete(client);
+      if (key !== undefined && clients?.size === 0) this.listeners.delete(key);
+    };
+    this.broker.on('subscribe', (subscriptions, client) => {
+      const identity = this.identities.get(client);
+      // A refused topic comes back with QoS 128.
+      if (!identity || !subscriptions.some((s) => s.topic === downlinkTopic(identity.deviceKey) && s.qos <= 2)) return;
+      const clients = this.listeners.get(identity.deviceKey) ?? new Set<Client>();
+      clients.add(client);
+      this.listeners.set(identity.deviceKey, clients);
+      onListening?.(identity);
+    });
+    this.broker.on('unsubscribe', (topics, client) => {
+      const identity = this.identities.get(client);
+      if (identity && topics.includes(downlinkTopic(identity.deviceKey))) forget(client);
+    });
+    this.broker.on('clientDisconnect', forget);
+  }
+
+  /** Whether a connection of this device key holds its downlink subscription, so a command reaches it now. */
+  isListening(deviceKey: string): boolean {
+    for (const client of this.listeners.get(deviceKey) ?? []) if (client.connected && !client.closed) return true;
+    return false;
   }
 
   get port(): number {
