@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Tx } from './connect.js';
 import * as schema from './schema.js';
 import {
+  alarmRules,
   alarms,
   auditLog,
   buildings,
@@ -157,6 +158,7 @@ async function seed(db: Database) {
         .returning();
       await tx.insert(deviceStateHistory).values({ ...t, deviceId: device!.id, toState: 'installed' });
       await tx.insert(pushEndpoints).values({ ...t, platform: 'onenet', code: `push-code-${tenant.code}`, name: 'OneNET', token: `push-token-${tenant.code}` });
+      await tx.insert(alarmRules).values({ ...t, ruleId: `rule-${tenant.code}`, kind: 'offline' });
       await tx.insert(alarms).values({
         ...t,
         deviceId: device!.id,
@@ -345,6 +347,7 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['devices', (tx) => tx.insert(devices).values({ ...b, productId: s.companyB.product, meterNumber: 'EVIL', deviceKey: 'EVIL' })],
       ['device_state_history', (tx) => tx.insert(deviceStateHistory).values({ ...b, deviceId: s.companyB.device, toState: 'retired' })],
       ['push_endpoints', (tx) => tx.insert(pushEndpoints).values({ ...b, platform: 'ctwing', code: 'EVIL-CODE', name: 'evil' })],
+      ['alarm_rules', (tx) => tx.insert(alarmRules).values({ ...b, ruleId: 'evil', kind: 'offline' })],
       ['alarms', (tx) => tx.insert(alarms).values({ ...b, deviceKey: 'evil', kind: 'tamper', ruleId: 'evil', severity: 'info', dedupKey: 'evil', raisedAt: new Date(), detail: {} })],
       [
         'device_commands',

@@ -581,6 +581,36 @@ export const rulesEngineState = pgTable('rules_engine_state', {
   savedAt: timestamp('saved_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * 告警规则: a rule a tenant configures on top of the platform defaults. It watches the devices of its
+ * tenant's subtree (optionally of one product); `params` are the kind's parameters, validated by the
+ * runtime with @shuiyun/iot's `ruleConfig`. `rule_id` is unique per tenant and part of the alarms' dedup
+ * keys, so it never changes.
+ */
+export const alarmRules = pgTable(
+  'alarm_rules',
+  {
+    id: id(),
+    ...tenantColumns(),
+    ruleId: text('rule_id').notNull(),
+    kind: text('kind').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    /** Overrides the kind's default severity; null keeps it. */
+    severity: text('severity').$type<'info' | 'warning' | 'critical'>(),
+    /** Product code (the device registry's product key); null watches every product. */
+    productCode: text('product_code'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('alarm_rules_tenant_rule_id_key').on(t.tenantId, t.ruleId),
+    index('alarm_rules_tenant_path_gist').using('gist', t.tenantPath),
+    check('alarm_rules_severity_check', sql`${t.severity} is null or ${t.severity} in ('info', 'warning', 'critical')`),
+  ],
+);
+
 /** Where a downlink command stands: queued → sent → acknowledged | failed, or expired past its deadline. */
 export type DeviceCommandStatus = 'queued' | 'sent' | 'acknowledged' | 'failed' | 'expired';
 

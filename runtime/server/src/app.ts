@@ -24,6 +24,7 @@ import { readingsRoutes } from './iot/readings-routes.js';
 import { alarmRoutes } from './iot/alarm-routes.js';
 import { deviceCommandRoutes } from './iot/command-routes.js';
 import { statisticsRoutes } from './iot/statistics-routes.js';
+import { alarmRuleRoutes } from './iot/alarm-rule-routes.js';
 import { pushEndpointRoutes } from './iot/push-endpoint-routes.js';
 import { PushIngestion } from './iot/push-ingestion.js';
 import { PUSH_PATH_PREFIX, pushBodyParser, pushRoutes } from './iot/push-routes.js';
@@ -83,6 +84,7 @@ export async function createRuntime({ database, config, analytics, logger = pino
     ...deviceRegistryRoutes,
     ...readingsRoutes(analytics),
     ...alarmRoutes(iot?.alarms),
+    ...alarmRuleRoutes(iot?.alarms),
     ...deviceCommandRoutes(iot?.commands),
     ...statisticsRoutes(analytics),
     ...pushEndpointRoutes,

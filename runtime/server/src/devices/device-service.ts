@@ -182,6 +182,8 @@ export interface RegisteredDevice {
   tenantId: number;
   tenantPath: string;
   productId: number;
+  /** The product's code: what an alarm rule's product scope names. */
+  productKey: string;
   codec: string;
   codecSettings: Record<string, unknown>;
 }
@@ -196,6 +198,7 @@ async function liveDevicesByKey(db: Db, deviceKey: string) {
         tenantId: devices.tenantId,
         tenantPath: devices.tenantPath,
         productId: devices.productId,
+        productKey: products.code,
         codec: products.codec,
         codecSettings: products.codecSettings,
         hash: devices.mqttSecretHash,
@@ -235,6 +238,7 @@ export function deviceDirectory(db: Db) {
             tenantId: devices.tenantId,
             tenantPath: devices.tenantPath,
             productId: devices.productId,
+            productKey: products.code,
             codec: products.codec,
             codecSettings: products.codecSettings,
           })

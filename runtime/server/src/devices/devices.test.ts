@@ -287,6 +287,7 @@ describe.each(drivers)('the device registry on %s', (driver) => {
         tenantId: countyA,
         tenantPath: device.tenantPath,
         productId: mqttMeter,
+        productKey: 'LXSY-15E',
         codec: 'json-thing-model',
         codecSettings: {},
       };

@@ -1,5 +1,5 @@
-import { alarms, asSystem, type Db, devices, rulesEngineState, tenants } from '@shuiyun/db';
-import { type AlarmSignal, RulesEngine, type RuleConfigInput } from '@shuiyun/iot';
+import { alarmRules, alarms, asSystem, type Db, devices, rulesEngineState, tenants } from '@shuiyun/db';
+import { type AlarmSignal, ruleConfig, RulesEngine, type RuleConfigInput } from '@shuiyun/iot';
 import type { Reading } from '@shuiyun/sdk';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -26,6 +26,33 @@ export const defaultRules: RuleConfigInput[] = [
 
 const STATE_NAME = 'rules';
 
+type AlarmRuleRow = typeof alarmRules.$inferSelect;
+
+/**
+ * A tenant's rule as the engine runs it: scoped to the tenant's subtree (and its product, if any), its id
+ * namespaced by tenant so two tenants' `pressure-high` stay two rules. Null when the stored row no longer
+ * validates (it was checked on save; a kind's parameters may have changed since).
+ */
+export function tenantRule(row: AlarmRuleRow): RuleConfigInput | null {
+  const rule = {
+    id: `tenant:${row.tenantId}:${row.ruleId}`,
+    kind: row.kind,
+    params: row.params,
+    ...(row.severity ? { severity: row.severity } : {}),
+    scope: { tenantPath: row.tenantPath, ...(row.productCode ? { productKey: row.productCode } : {}) },
+  };
+  return ruleConfig.safeParse(rule).success ? (rule as RuleConfigInput) : null;
+}
+
+async function loadTenantRules(db: Db, logger: Logger): Promise<RuleConfigInput[]> {
+  const rows = await asSystem(db, (tx) => tx.select().from(alarmRules).where(eq(alarmRules.enabled, true)).orderBy(alarmRules.id));
+  return rows.flatMap((row) => {
+    const rule = tenantRule(row);
+    if (!rule) logger.error({ alarmRule: row.id, tenantId: row.tenantId }, 'a stored alarm rule no longer validates; it is skipped');
+    return rule ? [rule] : [];
+  });
+}
+
 /**
  * Readings → rules engine → alarms in Postgres, and the events subscribers get. Signals are applied in
  * order, one at a time; a raise for an alarm that is already open is a redelivery and changes nothing,
@@ -34,7 +61,8 @@ const STATE_NAME = 'rules';
  * restart.
  */
 export class AlarmBook {
-  private readonly engine: RulesEngine;
+  private engine: RulesEngine;
+  private reloading: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<AlarmListener>();
   private queue: Promise<void> = Promise.resolve();
   private readonly tenantIds = new Map<string, number>();
@@ -43,13 +71,19 @@ export class AlarmBook {
   private constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    rules: RuleConfigInput[],
+    private readonly defaults: RuleConfigInput[],
+    tenantRules: RuleConfigInput[],
   ) {
-    this.engine = new RulesEngine(rules);
+    this.engine = new RulesEngine([...defaults, ...tenantRules]);
   }
 
+  /**
+   * `rules` replaces the platform defaults (tests); the enabled rules tenants configured (alarm_rules)
+   * always come on top.
+   */
   static async open(db: Db, logger: Logger, options: { rules?: RuleConfigInput[]; tickMs?: number } = {}): Promise<AlarmBook> {
-    const book = new AlarmBook(db, logger, options.rules ?? defaultRules);
+    const defaults = options.rules ?? defaultRules;
+    const book = new AlarmBook(db, logger, defaults, await loadTenantRules(db, logger));
     const [saved] = await asSystem(db, (tx) => tx.select().from(rulesEngineState).where(eq(rulesEngineState.name, STATE_NAME)));
     if (saved) {
       try {
@@ -75,8 +109,28 @@ export class AlarmBook {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Rebuilds the engine from the platform defaults and the tenants' enabled rules as now committed,
+   * keeping every device's state: snapshot → new engine → restore. Alarms of a rule that was removed,
+   * disabled or no longer covers the device are cleared. Reloads run one after another, each reading the
+   * database afresh, so the last one sees the last change.
+   */
+  reloadRules(): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      try {
+        const engine = new RulesEngine([...this.defaults, ...(await loadTenantRules(this.db, this.logger))]);
+        const signals = engine.restore(this.engine.snapshot());
+        this.engine = engine;
+        this.enqueue(signals);
+      } catch (err) {
+        this.logger.error({ err }, 'reloading the alarm rules failed; the previous rules stay');
+      }
+    });
+    return this.reloading;
+  }
+
   /** A device's accepted readings (the ingestion pipeline's hook). */
-  onReadings(device: { deviceKey: string; tenantPath: string }, readings: readonly Reading[], receivedAt: Date): void {
+  onReadings(device: { deviceKey: string; tenantPath: string; productKey?: string | undefined }, readings: readonly Reading[], receivedAt: Date): void {
     this.enqueue(this.engine.onReadings(device, readings, receivedAt));
   }
 

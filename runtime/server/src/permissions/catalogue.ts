@@ -15,6 +15,7 @@ export const permissionCatalogue = {
   device: ['read', 'create', 'update', 'delete', 'transition', 'import', 'export', 'rotate-secret', 'command'],
   'push-endpoint': ['read', 'create', 'update', 'delete'],
   alarm: ['read', 'acknowledge', 'clear'],
+  'alarm-rule': ['read', 'create', 'update', 'delete'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

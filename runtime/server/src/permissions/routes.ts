@@ -39,6 +39,7 @@ const resourceLabels: Record<string, { 'zh-CN': string; en: string }> = {
   device: { 'zh-CN': '设备台账', en: 'Devices' },
   'push-endpoint': { 'zh-CN': 'NB-IoT 推送地址', en: 'NB-IoT push endpoints' },
   alarm: { 'zh-CN': '告警', en: 'Alarms' },
+  'alarm-rule': { 'zh-CN': '告警规则', en: 'Alarm rules' },
 };
 
 export function roleRoutes(permissions: PermissionModel) {

@@ -56,6 +56,7 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'POST /api/alarms/:id/acknowledge': { note: HIJACK },
     'POST /api/alarms/:id/clear': { note: HIJACK },
     'POST /api/devices/:id/commands': { service: 'valve_close' },
+    'PATCH /api/alarm-rules/:id': { enabled: false, severity: 'info', params: {} },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -78,6 +79,7 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     '/api/products': { tenantId: f.tenantId, code: 'xt-evil', name: 'evil', kind: 'nb-iot-meter', transport: 'http-push', codec: 'json-thing-model', thingModel: {} },
     '/api/devices': { productId: f.product, meterNumber: 'xt-evil', deviceKey: 'xt-evil', communityId: f.community },
     '/api/push-endpoints': { tenantId: f.tenantId, platform: 'ctwing', name: 'xt-evil' },
+    '/api/alarm-rules': { tenantId: f.tenantId, ruleId: 'xt-evil', kind: 'offline' },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -189,6 +191,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       dmaCode: 'DMA-VICTIM',
     });
     const pushEndpoint = await ok('POST', '/api/push-endpoints', 'group', { tenantId: home.id, platform: 'onenet', name: '受害推送', token: `victim-token-${code}` });
+    const alarmRule = await ok('POST', '/api/alarm-rules', 'group', { tenantId: home.id, ruleId: `victim-rule-${code}`, kind: 'low_battery' });
     // A valve fault reported by the victim device opens an alarm in the victim tenant.
     const identity = (await t.runtime.iot!.directory.byKey(`victim-key-${code}`))!;
     await t.runtime.iot!.pipeline.ingest(identity, new TextEncoder().encode(JSON.stringify({ properties: { valve_state: 3 } })), new Date());
@@ -213,6 +216,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/products': product.id,
         '/api/devices': device.id,
         '/api/push-endpoints': pushEndpoint.id,
+        '/api/alarm-rules': alarmRule.id,
         '/api/alarms': alarm.id,
         '/api/device-commands': command.id,
       },
@@ -228,6 +232,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/products': 'products',
         '/api/devices': 'devices',
         '/api/push-endpoints': 'push_endpoints',
+        '/api/alarm-rules': 'alarm_rules',
         '/api/alarms': 'alarms',
         '/api/device-commands': 'device_commands',
       },
@@ -447,7 +452,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
           + (select count(*) from communities where code = 'xt-evil') + (select count(*) from buildings where code = 'xt-evil')
           + (select count(*) from identity_providers where code = 'xt-evil') + (select count(*) from users where username = 'xt-evil')
           + (select count(*) from roles where code = 'xt-evil') + (select count(*) from products where code = 'xt-evil')
-          + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil'))::int as n`,
+          + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil') + (select count(*) from alarm_rules where rule_id = 'xt-evil'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
