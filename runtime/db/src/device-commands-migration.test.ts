@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrationsSlice, rawDatabase } from './testing/migrations.js';
+import { upgradeWithRoles } from './testing/migrations.js';
 import { drivers } from './testing/postgres.js';
 
 describe.each(drivers)('upgrading to device commands on %s', (driver) => {
@@ -10,25 +10,14 @@ describe.each(drivers)('upgrading to device commands on %s', (driver) => {
   });
 
   it('gives existing built-in administrators device:command, viewers and other roles nothing; the table arrives under the tenant rules', async () => {
-    const before = migrationsSlice({ before: '0011_device_commands' });
-    cleanup.push(before.remove);
-    const upgraded = migrationsSlice({ through: '0012_device_commands_security' });
-    cleanup.push(upgraded.remove);
-    const database = await rawDatabase(driver);
-    cleanup.push(() => database.close());
-    await database.migrate(before.folder);
-
-    await database.rows(sql`insert into tenants (id, path, code, name, kind, settings) values
-      (1, '1', 'platform', 'p', 'platform', '{}'), (2, '1.2', 'county', 'c', 'company', '{}')`);
-    await database.rows(sql`insert into roles (tenant_id, tenant_path, code, name, permissions, builtin) values
-      (1, '1', 'admin', 'a', '{*:*}', true),
-      (2, '1.2', 'admin', 'a', '{device:read,device:transition}', true),
-      (2, '1.2', 'viewer', 'v', '{device:read}', true),
-      (2, '1.2', 'valve-crew', 'x', '{device:read}', false)`);
-
-    await database.migrate(upgraded.folder);
-    const roles = await database.rows<{ tenant_id: number; code: string; permissions: string[] }>(
-      sql`select tenant_id::int, code, permissions from roles order by tenant_id, code`,
+    const { database, roles } = await upgradeWithRoles(
+      driver,
+      { before: '0011_device_commands', through: '0012_device_commands_security', roles: [
+        { code: 'admin', permissions: ['device:read', 'device:transition'], builtin: true },
+        { code: 'viewer', permissions: ['device:read'], builtin: true },
+        { code: 'valve-crew', permissions: ['device:read'], builtin: false },
+      ] },
+      cleanup,
     );
     expect(roles).toEqual([
       { tenant_id: 1, code: 'admin', permissions: ['*:*'] },

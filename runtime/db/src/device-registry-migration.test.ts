@@ -1,6 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrationsSlice, rawDatabase } from './testing/migrations.js';
+import { upgradeWithRoles } from './testing/migrations.js';
 import { drivers } from './testing/postgres.js';
 
 describe.each(drivers)('upgrading to the device registry on %s', (driver) => {
@@ -10,26 +9,14 @@ describe.each(drivers)('upgrading to the device registry on %s', (driver) => {
   });
 
   it('gives the built-in roles of existing tenants the registry permissions (administrators all, viewers the reads), and leaves other roles alone', async () => {
-    const before = migrationsSlice({ before: '0004_device_registry' });
-    cleanup.push(before.remove);
-    // Up to the registry's own migrations: later ones grant further permissions of their own.
-    const registry = migrationsSlice({ through: '0005_device_registry_security' });
-    cleanup.push(registry.remove);
-    const database = await rawDatabase(driver);
-    cleanup.push(() => database.close());
-    await database.migrate(before.folder);
-
-    await database.rows(sql`insert into tenants (id, path, code, name, kind, settings) values
-      (1, '1', 'platform', 'p', 'platform', '{}'), (2, '1.2', 'county', 'c', 'company', '{}')`);
-    await database.rows(sql`insert into roles (tenant_id, tenant_path, code, name, permissions, builtin) values
-      (1, '1', 'admin', 'a', '{*:*}', true),
-      (2, '1.2', 'admin', 'a', '{community:read,community:create}', true),
-      (2, '1.2', 'viewer', 'v', '{community:read}', true),
-      (2, '1.2', 'meter-reader', 'm', '{community:read}', false)`);
-
-    await database.migrate(registry.folder);
-    const roles = await database.rows<{ tenant_id: number; code: string; permissions: string[] }>(
-      sql`select tenant_id::int, code, permissions from roles order by tenant_id, code`,
+    const { roles } = await upgradeWithRoles(
+      driver,
+      { before: '0004_device_registry', through: '0005_device_registry_security', roles: [
+        { code: 'admin', permissions: ['community:read', 'community:create'], builtin: true },
+        { code: 'viewer', permissions: ['community:read'], builtin: true },
+        { code: 'meter-reader', permissions: ['community:read'], builtin: false },
+      ] },
+      cleanup,
     );
     expect(roles).toEqual([
       { tenant_id: 1, code: 'admin', permissions: ['*:*'] },

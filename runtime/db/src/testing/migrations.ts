@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { ltree } from '@electric-sql/pglite/contrib/ltree';
-import type { sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -61,4 +61,42 @@ export async function rawDatabase(driver: Driver): Promise<RawDatabase> {
       await fresh.drop();
     },
   };
+}
+
+export interface UpgradedRole {
+  tenant_id: number;
+  code: string;
+  permissions: string[];
+}
+
+/**
+ * An upgrade test's set-up: a bare database migrated to just before `before`, two tenants (platform 1 and
+ * company 1.2) with a platform `*:*` admin and the company `roles` given, then migrated through `through`.
+ * Returns the database (its own tables can be checked next) and every role as the upgrade left it.
+ * Cleanup steps go onto `cleanup`, for the caller's afterAll.
+ */
+export async function upgradeWithRoles(
+  driver: Driver,
+  options: { before: string; through: string; roles: { code: string; permissions: string[]; builtin: boolean }[] },
+  cleanup: (() => Promise<void> | void)[],
+): Promise<{ database: RawDatabase; roles: UpgradedRole[] }> {
+  const before = migrationsSlice({ before: options.before });
+  cleanup.push(before.remove);
+  // Up to the upgrade's own migrations: later ones grant further permissions of their own.
+  const upgraded = migrationsSlice({ through: options.through });
+  cleanup.push(upgraded.remove);
+  const database = await rawDatabase(driver);
+  cleanup.push(() => database.close());
+  await database.migrate(before.folder);
+  await database.rows(sql`insert into tenants (id, path, code, name, kind, settings) values
+    (1, '1', 'platform', 'p', 'platform', '{}'), (2, '1.2', 'county', 'c', 'company', '{}')`);
+  await database.rows(sql`insert into roles (tenant_id, tenant_path, code, name, permissions, builtin) values (1, '1', 'admin', 'a', '{*:*}', true)`);
+  for (const role of options.roles) {
+    await database.rows(
+      sql`insert into roles (tenant_id, tenant_path, code, name, permissions, builtin) values (2, '1.2', ${role.code}, ${role.code}, ${`{${role.permissions.join(',')}}`}::text[], ${role.builtin})`,
+    );
+  }
+  await database.migrate(upgraded.folder);
+  const roles = await database.rows<UpgradedRole>(sql`select tenant_id::int, code, permissions from roles order by tenant_id, code`);
+  return { database, roles };
 }
