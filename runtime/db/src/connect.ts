@@ -32,8 +32,31 @@ export interface Database {
   onReconnect(handler: () => void): void;
   /** NOTIFY every runtime node on this database. */
   publish(channel: string, payload: string): Promise<void>;
+  /**
+   * Takes the session-level advisory lock `key` on a connection of its own, unless another session holds
+   * it (`pg_try_advisory_lock`): null then. The lock lasts as long as that connection, so a node that dies
+   * or loses the database gives it up by itself; the holder watches `lost`. On PGlite one process owns the
+   * database, so the lock is always granted and never lost.
+   */
+  tryLock(key: number): Promise<SessionLock | null>;
   close(): Promise<void>;
 }
+
+/** A session-level advisory lock held on its own connection (see `Database.tryLock`). */
+export interface SessionLock {
+  /** Resolves when the lock is gone: released, or its connection broke (the server then dropped it). */
+  readonly lost: Promise<void>;
+  /** A round trip on the lock's connection: false (and `lost` resolved) when the connection is gone. */
+  check(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** The lock of a single-process database: nobody else can want it. */
+const uncontendedLock = (): SessionLock => {
+  let release: () => void = () => undefined;
+  const lost = new Promise<void>((resolve) => (release = resolve));
+  return { lost, check: async () => true, release: async () => release() };
+};
 
 export interface DatabaseOptions {
   /** `postgres://…` for PostgreSQL; otherwise PGlite. */
@@ -73,8 +96,54 @@ async function openPglite(dataDir: string): Promise<Database> {
     async publish(channel, payload) {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
+    tryLock: async () => uncontendedLock(),
     async close() {
       await client.close();
+    },
+  };
+}
+
+/** The advisory lock `key` on a new connection of its own, or null when another session holds it. */
+async function tryPostgresLock(url: string, key: number, held: Set<pg.Client>): Promise<SessionLock | null> {
+  // TCP keepalive, so a connection that died without a word (a dropped network path) is noticed too.
+  const client = new pg.Client({ connectionString: url, keepAlive: true });
+  let markLost: () => void = () => undefined;
+  const lost = new Promise<void>((resolve) => (markLost = resolve));
+  const end = () => {
+    held.delete(client);
+    markLost();
+  };
+  // Without a listener, a connection the server ends would be an uncaught 'error'.
+  client.on('error', end);
+  client.on('end', end);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ held: boolean }>('select pg_try_advisory_lock($1) as held', [key]);
+    if (!rows[0]?.held) {
+      await client.end();
+      return null;
+    }
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  held.add(client);
+  return {
+    lost,
+    async check() {
+      try {
+        await client.query('select 1');
+        return true;
+      } catch {
+        end();
+        return false;
+      }
+    },
+    async release() {
+      // Ending the session releases its advisory locks; the unlock only makes it immediate.
+      await client.query('select pg_advisory_unlock($1)', [key]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+      end();
     },
   };
 }
@@ -82,6 +151,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const listener = new PostgresListener(url);
+  const locks = new Set<pg.Client>();
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   registerTenantTransaction(db, async (settings, work) => {
     const client = await pool.connect();
@@ -125,7 +195,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async publish(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
     },
+    tryLock: (key) => tryPostgresLock(url, key, locks),
     async close() {
+      // A lock its holder forgot must not keep the database open.
+      await Promise.all([...locks].map((client) => client.end().catch(() => undefined)));
       await listener.close();
       // pool.end() resolves before its clients have finished closing; one that hears the server meanwhile
       // (a test dropping its database at once: 57P01) would otherwise be an unhandled pool error.

@@ -15,6 +15,7 @@ import {
   deviceStateHistory,
   identityProviders,
   orgUnits,
+  platformDevices,
   products,
   pushEndpoints,
   roles,
@@ -157,7 +158,11 @@ async function seed(db: Database) {
         .values({ ...t, productId: product!.id, meterNumber: `M-${tenant.code}`, deviceKey: `K-${tenant.code}`, communityId: c1!.id, buildingId: b1!.id, orgPath: c1!.orgPath })
         .returning();
       await tx.insert(deviceStateHistory).values({ ...t, deviceId: device!.id, toState: 'installed' });
-      await tx.insert(pushEndpoints).values({ ...t, platform: 'onenet', code: `push-code-${tenant.code}`, name: 'OneNET', token: `push-token-${tenant.code}` });
+      const [endpoint] = await tx
+        .insert(pushEndpoints)
+        .values({ ...t, platform: 'onenet', code: `push-code-${tenant.code}`, name: 'OneNET', token: `push-token-${tenant.code}` })
+        .returning();
+      await tx.insert(platformDevices).values({ ...t, deviceId: device!.id, pushEndpointId: endpoint!.id, platformDeviceId: `dev-${tenant.code}`, seenAt: new Date() });
       await tx.insert(alarmRules).values({ ...t, ruleId: `rule-${tenant.code}`, kind: 'offline' });
       await tx.insert(alarms).values({
         ...t,
@@ -347,6 +352,7 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['devices', (tx) => tx.insert(devices).values({ ...b, productId: s.companyB.product, meterNumber: 'EVIL', deviceKey: 'EVIL' })],
       ['device_state_history', (tx) => tx.insert(deviceStateHistory).values({ ...b, deviceId: s.companyB.device, toState: 'retired' })],
       ['push_endpoints', (tx) => tx.insert(pushEndpoints).values({ ...b, platform: 'ctwing', code: 'EVIL-CODE', name: 'evil' })],
+      ['platform_devices', (tx) => tx.insert(platformDevices).values({ ...b, deviceId: s.companyB.device, pushEndpointId: 1, platformDeviceId: 'evil', seenAt: new Date() })],
       ['alarm_rules', (tx) => tx.insert(alarmRules).values({ ...b, ruleId: 'evil', kind: 'offline' })],
       ['alarms', (tx) => tx.insert(alarms).values({ ...b, deviceKey: 'evil', kind: 'tamper', ruleId: 'evil', severity: 'info', dedupKey: 'evil', raisedAt: new Date(), detail: {} })],
       [

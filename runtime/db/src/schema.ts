@@ -298,6 +298,15 @@ export type ProductKind =
 export type DeviceTransport = 'mqtt' | 'http-push' | 'coap' | 'modbus';
 /** 设备生命周期: 安装 → 验收 → 投运 → 维修 → 投运 … → 报废. */
 export type DeviceState = 'installed' | 'accepted' | 'in_service' | 'under_repair' | 'retired';
+/** Where the platform reaches a device it polls (Modbus TCP): the meter, or the serial gateway in front of it. */
+export interface ModbusConnection {
+  host: string;
+  port: number;
+  /** Modbus unit (slave) id, 0–255: the meter's address behind a gateway. */
+  unitId: number;
+  /** Seconds between two polls. */
+  intervalSeconds: number;
+}
 
 export interface LocalisedName {
   zh: string;
@@ -407,6 +416,8 @@ export const devices = pgTable(
     /** `sha256:` digest of the device's MQTT secret (256 random bits); the secret is shown once and never stored. */
     mqttSecretHash: text('mqtt_secret_hash'),
     secretRotatedAt: timestamp('secret_rotated_at', { withTimezone: true }),
+    /** Set for devices of a product the platform polls over Modbus TCP (and only for them). */
+    connection: jsonb('connection').$type<ModbusConnection>(),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -480,6 +491,18 @@ export const pushEndpoints = pgTable(
     token: text('token'),
     /** OneNET EncodingAESKey (Base64) when the push is encrypted; write-only like the token. */
     aesKey: text('aes_key'),
+    /**
+     * The platform's open API, so commands reach the devices that report through this endpoint (all null:
+     * the endpoint only receives). CTWing: the application's App Key and the product id; OneNET: the product id.
+     */
+    apiAppKey: text('api_app_key'),
+    apiProductId: text('api_product_id'),
+    /** CTWing: the application's App Secret; OneNET: the product's access key. Write-only, never in the audit trail. */
+    apiSecret: text('api_secret'),
+    /** CTWing: the product's MasterKey. Write-only, never in the audit trail. */
+    apiMasterKey: text('api_master_key'),
+    /** OneNET: the LwM2M resource NB-IoT commands are executed on, `obj/inst/res` (e.g. `3200/0/5750`). */
+    apiCommandResource: text('api_command_resource'),
     /** When the token or AES key last changed: the audit trail shows the change without the secret. */
     secretsChangedAt: timestamp('secrets_changed_at', { withTimezone: true }),
     enabled: boolean('enabled').notNull().default(true),
@@ -495,6 +518,35 @@ export const pushEndpoints = pgTable(
     check('push_endpoints_platform_check', sql`${t.platform} in ('ctwing', 'onenet')`),
     // OneNET cannot sign without a token; CTWing has no encrypted push.
     check('push_endpoints_secrets_check', sql`(${t.platform} <> 'onenet' or ${t.token} is not null) and (${t.platform} = 'onenet' or ${t.aesKey} is null)`),
+  ],
+);
+
+/**
+ * 平台设备: how an NB-IoT platform names one of our devices, learnt from the device's own pushes (CTWing's
+ * deviceId and productId, OneNET's dev_id and the module's IMEI), so a command can go out through that
+ * platform's API with the credentials of the push endpoint the device reports through. One row per device:
+ * the newest push wins.
+ */
+export const platformDevices = pgTable(
+  'platform_devices',
+  {
+    id: id(),
+    ...tenantColumns(),
+    deviceId: ref('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    pushEndpointId: ref('push_endpoint_id')
+      .notNull()
+      .references(() => pushEndpoints.id, { onDelete: 'cascade' }),
+    platformDeviceId: text('platform_device_id').notNull(),
+    platformProductId: text('platform_product_id'),
+    imei: text('imei'),
+    /** The platform's time of the push that taught it. */
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('platform_devices_device_key').on(t.deviceId),
+    index('platform_devices_tenant_path_gist').using('gist', t.tenantPath),
   ],
 );
 
@@ -634,6 +686,10 @@ export const deviceCommands = pgTable(
     serial: integer('serial').notNull(),
     /** The downlink exactly as published to the device, hex. */
     payloadHex: text('payload_hex').notNull(),
+    /** The push endpoint whose platform API carried the command (devices on http-push products). */
+    pushEndpointId: ref('push_endpoint_id').references(() => pushEndpoints.id, { onDelete: 'set null' }),
+    /** The platform's name for the command: CTWing's commandId (the taskId of its result pushes), OneNET's uuid (cmd_id). */
+    platformCommandId: text('platform_command_id'),
     status: text('status').$type<DeviceCommandStatus>().notNull().default('queued'),
     /** What the device answered, as far as the codec reads it (CJ/T 188: the status word ST). */
     reply: jsonb('reply').$type<Record<string, unknown>>(),
@@ -654,7 +710,9 @@ export const deviceCommands = pgTable(
     index('device_commands_device_idx').on(t.deviceId, t.id),
     index('device_commands_open_expiry_idx').on(t.expiresAt).where(sql`${t.status} in ('queued', 'sent')`),
     index('device_commands_tenant_path_gist').using('gist', t.tenantPath),
+    index('device_commands_platform_command_idx').on(t.pushEndpointId, t.platformCommandId),
     check('device_commands_status_check', sql`${t.status} in ('queued', 'sent', 'acknowledged', 'failed', 'expired')`),
     check('device_commands_serial_check', sql`${t.serial} between 0 and 255`),
   ],
 );
+

@@ -6,13 +6,18 @@ export { EmbeddedMqttBroker, type EmbeddedBrokerOptions } from './transports/mqt
 export { uplinkTopic, downlinkTopic } from './transports/mqtt/topics.js';
 export { parseCtwingPush, type CtwingMessage, type CtwingPush } from './transports/http-push/ctwing.js';
 export { parseOneNetPush, verifyOneNetUrl, oneNetSignature, type OneNetMessage, type OneNetPush, type OneNetSecrets } from './transports/http-push/onenet.js';
+export { createCtwingCommand, ctwingSignature, CTWING_API_URL, type CtwingApiCredentials, type CtwingCommand } from './transports/http-push/ctwing-command-api.js';
+export { createOneNetCommand, oneNetAuthorization, ONENET_API_URL, type OneNetApiCredentials, type OneNetCommand } from './transports/http-push/onenet-command-api.js';
+export type { PlatformCall, PlatformCallOptions } from './transports/http-push/platform-call.js';
 export {
   ModbusPoller,
   type ModbusDevice,
   type ModbusPollerOptions,
   type PollOutcome,
+  type WriteOutcome,
   type DevicePollStatus,
 } from './transports/modbus/modbus-poller.js';
+export { resolveWrite, encodeWritePdu, decodeWritePdu, type ModbusWrite, type ResolvedWrite } from './transports/modbus/write-request.js';
 export {
   parseRegisterMap,
   RegisterMapError,
@@ -21,11 +26,13 @@ export {
   type RegisterMapDefinition,
   type RegisterEntry,
   type RegisterMapIssue,
+  type RegisterWrite,
+  type RegisterWriteDefinition,
   type ModbusFunction,
   type RegisterType,
 } from './transports/modbus/register-map.js';
-export type { RegisterRead } from './transports/modbus/read-plan.js';
-export { CoapTransport, type CoapTransportOptions } from './transports/coap/coap-transport.js';
+export { planReads, type RegisterRead } from './transports/modbus/read-plan.js';
+export { CoapTransport, type CoapTransportOptions, type CoapDownlink } from './transports/coap/coap-transport.js';
 export { RulesEngine, RulesSnapshotError, RuleConfigError, ruleConfig, ruleSet, parseRuleSet, severities } from './rules/index.js';
 export type { RuleSubject, RulesEngineOptions, RulesEngineStats, RulesEngineSnapshot, RuleConfig, RuleConfigInput, RuleKindId, RuleScope, AlarmSignal, AlarmRaise, AlarmClear, AlarmDetail, Severity } from './rules/index.js';
 export { ExternalMqttBroker, type ExternalBrokerOptions, type ExternalBrokerEvent, type ExternalBrokerStats } from './transports/mqtt/external-broker.js';

@@ -23,6 +23,7 @@ import { IotRuntime } from './iot/ingestion.js';
 import { readingsRoutes } from './iot/readings-routes.js';
 import { alarmRoutes } from './iot/alarm-routes.js';
 import { deviceCommandRoutes } from './iot/command-routes.js';
+import { modbusRoutes } from './iot/modbus-routes.js';
 import { statisticsRoutes } from './iot/statistics-routes.js';
 import { alarmRuleRoutes } from './iot/alarm-rule-routes.js';
 import { pushEndpointRoutes } from './iot/push-endpoint-routes.js';
@@ -70,7 +71,7 @@ export async function createRuntime({ database, config, analytics, logger = pino
   });
   await joinCluster(database, permissions, signIn, logger);
   const metrics = createMetrics();
-  const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry }) : undefined;
+  const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -86,6 +87,7 @@ export async function createRuntime({ database, config, analytics, logger = pino
     ...alarmRoutes(iot?.alarms),
     ...alarmRuleRoutes(iot?.alarms),
     ...deviceCommandRoutes(iot?.commands),
+    ...modbusRoutes(() => iot?.modbus),
     ...statisticsRoutes(analytics),
     ...pushEndpointRoutes,
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
@@ -145,5 +147,16 @@ export async function createRuntime({ database, config, analytics, logger = pino
   app.use(routeNotFound);
   app.use(errorHandler(logger));
 
-  return { app, routes, database, permissions, signIn, logger, iot, close: async () => iot?.close() };
+  return {
+    app,
+    routes,
+    database,
+    permissions,
+    signIn,
+    logger,
+    iot,
+    close: async () => {
+      await iot?.close();
+    },
+  };
 }

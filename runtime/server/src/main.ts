@@ -60,6 +60,25 @@ if (config.MQTT_URL) {
     });
   }
 }
+if (config.COAP_PORT !== 0) {
+  const iot = runtime.iot!;
+  const coap = await iot.startCoap(config.COAP_PORT ?? 5683, config.COAP_HOST).catch(async (err: NodeJS.ErrnoException) => {
+    if (config.COAP_PORT !== undefined || err.code !== 'EADDRINUSE') throw err;
+    return iot.startCoap(0, config.COAP_HOST);
+  });
+  if (config.COAP_PORT === undefined && coap.port !== 5683) {
+    logger.warn(`UDP port 5683 is taken (another CoAP server?): devices use CoAP on ${coap.port}; set COAP_PORT to fix the port`);
+  }
+  logger.info(`CoAP for devices on UDP port ${coap.port} (POST /devices/<key>/up?token=<secret>, GET /devices/<key>/down?token=<secret>)`);
+}
+if (config.MODBUS_POLLING === 'on') {
+  const polling = await runtime.iot!.startModbus(database);
+  logger.info(
+    polling.leading
+      ? `Modbus TCP polling: ${polling.deviceCount} device(s)`
+      : 'Modbus TCP polling stands by: another runtime node holds the polling lock',
+  );
+}
 
 const server = runtime.app.listen(config.PORT, config.HOST, () => {
   const where = database.kind === 'pglite' ? join(config.dataDir, 'pglite') : 'PostgreSQL';

@@ -18,6 +18,15 @@ const schema = z.object({
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MQTT_HOST: z.string().default('0.0.0.0'),
   /**
+   * The UDP port of CoAP for devices (NB-IoT meters: POST /devices/<key>/up, GET /devices/<key>/down); 0 turns
+   * it off. Unset means 5683, or a free port when something else already holds 5683.
+   */
+  COAP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  COAP_HOST: z.string().default('0.0.0.0'),
+  /** The NB-IoT platforms' open APIs that commands to devices behind them go to (a private deployment's, or a test's stand-in). */
+  CTWING_API_URL: z.string().url().default('https://ag-api.ctwing.cn'),
+  ONENET_API_URL: z.string().url().default('https://api.heclouds.com'),
+  /**
    * `mqtt(s)://` or `ws(s)://` of an external broker (Mosquitto, EMQX): the embedded broker is not started
    * (MQTT_PORT is ignored); this node subscribes to the devices' uplinks as a client, in a shared group.
    */
@@ -41,6 +50,11 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore')
     .optional(),
+  /**
+   * Polling of Modbus TCP devices (products with codec `modbus`): `on` by default, `off` turns it off on this
+   * node. With several nodes on one PostgreSQL, one of those with it on polls (an advisory lock decides).
+   */
+  MODBUS_POLLING: z.enum(['on', 'off']).default('on'),
   /** Simulated meters of the demo utility reporting over MQTT; 0 turns the simulator off. */
   SHUIYUN_DEMO_METERS: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Seconds between two reports of one simulated meter. */

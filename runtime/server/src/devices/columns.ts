@@ -14,6 +14,11 @@ export const ledgerColumns = [
   { key: 'latitude', header: '纬度', aliases: ['lat', 'latitude'], required: false },
   { key: 'longitude', header: '经度', aliases: ['lng', 'lon', 'longitude'], required: false },
   { key: 'state', header: '状态', aliases: ['state', 'status'], required: false },
+  // Where the platform polls a device of a Modbus (codec modbus) product; empty for every other device.
+  { key: 'modbusHost', header: 'Modbus主机', aliases: ['modbus_host', 'modbus host', 'modbusHost'], required: false },
+  { key: 'modbusPort', header: 'Modbus端口', aliases: ['modbus_port', 'modbus port', 'modbusPort'], required: false },
+  { key: 'modbusUnit', header: 'Modbus从站号', aliases: ['modbus_unit', 'modbus unit', 'modbusUnit', 'unit_id'], required: false },
+  { key: 'pollInterval', header: '轮询间隔(秒)', aliases: ['poll_interval_s', 'poll interval', 'pollIntervalSeconds', '轮询间隔'], required: false },
 ] as const;
 
 export type LedgerKey = (typeof ledgerColumns)[number]['key'];

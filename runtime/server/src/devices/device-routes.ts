@@ -18,12 +18,13 @@ import {
   type ProductRow,
   recordStep,
   resolvePlacement,
-  usesMqtt,
+  signsInWithSecret,
 } from './device-service.js';
 import { streamLedger } from './export.js';
 import { importLedger, MAX_IMPORT_ROWS, readLedger } from './import.js';
 import { type LedgerFormat, mediaTypes } from './ledger-file.js';
 import { assertTransition, deviceStates } from './lifecycle.js';
+import { connectionProblem, modbusConnectionSchema } from './modbus-settings.js';
 
 const tags = ['Devices 设备'];
 const id = z.number().int().positive();
@@ -52,6 +53,10 @@ const deviceView = z.object({
   lastSeenAt: z.string().nullable(),
   hasMqttSecret: z.boolean(),
   secretRotatedAt: z.string().nullable(),
+  connection: z
+    .object({ host: z.string(), port: z.number(), unitId: z.number(), intervalSeconds: z.number() })
+    .nullable()
+    .describe('where the platform polls the device over Modbus TCP; set exactly for devices of a polled (codec modbus) product'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -77,6 +82,8 @@ const deviceCreate = z
     installDate: deviceField.installDate.optional(),
     /** The concentrator (集中器) the meter reports through. */
     gatewayId: id.optional(),
+    /** Required for a device of a product the platform polls over Modbus TCP; refused for any other. */
+    connection: modbusConnectionSchema.optional(),
   })
   .superRefine(coordinatesTogether);
 
@@ -92,7 +99,15 @@ const deviceUpdate = z.strictObject({
   longitude: deviceField.longitude.nullable().optional(),
   installDate: deviceField.installDate.nullable().optional(),
   gatewayId: id.nullable().optional(),
+  /** Replaces the Modbus connection as a whole; null removes it (a device moving to a product that is not polled). */
+  connection: modbusConnectionSchema.nullable().optional(),
 });
+
+/** A device's connection must suit its product: a 400 naming `body.connection` when it does not. */
+function assertConnection(product: ProductRow, connection: DeviceRow['connection'], ctx: RequestContext): void {
+  const problem = connectionProblem(product, connection, ctx.locale);
+  if (problem) throw new AppError('validation_failed', { details: [{ path: 'body.connection', ...problem }] });
+}
 
 /** A concentrator of the same tenant, named as a meter's gateway. */
 async function requireGateway(tx: Tx, gatewayId: number, tenantId: number) {
@@ -273,7 +288,8 @@ export const deviceRoutes: RuntimeRoute[] = [
         await assertUnique(tx, tenant.id, { meterNumber: body.meterNumber, deviceKey });
         const placement = await resolvePlacement(tx, tenant.id, body.communityId ?? null, body.buildingId ?? null);
         const gatewayId = body.gatewayId === undefined ? null : (await requireGateway(tx, body.gatewayId, tenant.id)).id;
-        const credentials = usesMqtt(product) ? await newMqttSecret() : null;
+        assertConnection(product, body.connection ?? null, ctx);
+        const credentials = signsInWithSecret(product) ? await newMqttSecret() : null;
         const [row] = await tx
           .insert(devices)
           .values({
@@ -289,6 +305,7 @@ export const deviceRoutes: RuntimeRoute[] = [
             longitude: body.longitude ?? null,
             installDate: body.installDate ?? null,
             gatewayId,
+            connection: body.connection ?? null,
             mqttSecretHash: credentials?.hash ?? null,
             secretRotatedAt: credentials ? new Date() : null,
             createdBy: ctx.principal().userId,
@@ -329,6 +346,11 @@ export const deviceRoutes: RuntimeRoute[] = [
         if (body.gatewayId !== undefined) {
           if (body.gatewayId === current.id) throw new AppError('validation_failed', { details: [{ path: 'body.gatewayId', message: 'a device cannot be its own concentrator' }] });
           changes.gatewayId = body.gatewayId === null ? null : (await requireGateway(tx, body.gatewayId, current.tenantId)).id;
+        }
+        // Checked whenever the product or the connection changes: a device moving to a polled product brings its connection along.
+        if (body.connection !== undefined) changes.connection = body.connection;
+        if (body.connection !== undefined || body.productId !== undefined) {
+          assertConnection(product, body.connection !== undefined ? body.connection : current.connection, ctx);
         }
         const latitude = changes.latitude !== undefined ? changes.latitude : current.latitude;
         const longitude = changes.longitude !== undefined ? changes.longitude : current.longitude;
@@ -416,7 +438,7 @@ export const deviceRoutes: RuntimeRoute[] = [
     method: 'post',
     path: '/api/devices/:id/secret',
     permission: 'device:rotate-secret',
-    summary: 'Issue a new MQTT secret for the device (the old one stops working); shown this once',
+    summary: 'Issue a new device secret (MQTT password, CoAP token) for the device (the old one stops working); shown this once',
     tags,
     params: idParams,
     response: credentialsView.extend({ id: z.number(), rotatedAt: z.string() }),
@@ -426,8 +448,8 @@ export const deviceRoutes: RuntimeRoute[] = [
       return ctx.tx(async (tx) => {
         const device = await loadDevice(tx, params.id, true);
         const product = await loadProduct(tx, device.productId);
-        if (!usesMqtt(product)) {
-          throw new AppError('conflict', { details: [{ path: 'params.id', message: `product ${product.code} does not use MQTT (${product.transport})` }] });
+        if (!signsInWithSecret(product)) {
+          throw new AppError('conflict', { details: [{ path: 'params.id', message: `product ${product.code} has no device secrets (${product.transport}: only MQTT and CoAP devices sign in with one)` }] });
         }
         if (device.state === 'retired') throw new AppError('conflict', { details: [{ path: 'params.id', message: 'a retired device has no credentials' }] });
         const rotatedAt = new Date();

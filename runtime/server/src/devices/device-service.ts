@@ -108,8 +108,9 @@ function secretMatches(stored: string, secret: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function usesMqtt(product: Pick<ProductRow, 'transport'>): boolean {
-  return product.transport === 'mqtt';
+/** Devices that sign in themselves with a device secret: MQTT (username = key) and CoAP (`?token=`). */
+export function signsInWithSecret(product: Pick<ProductRow, 'transport'>): boolean {
+  return product.transport === 'mqtt' || product.transport === 'coap';
 }
 
 export interface Actor {

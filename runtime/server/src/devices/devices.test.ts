@@ -206,7 +206,7 @@ describe.each(drivers)('the device registry on %s', (driver) => {
     });
 
     it('keeps a product that devices use: deleting it is 409 still_referenced; an unused one goes', async () => {
-      const used = await ok('POST', '/api/products', { code: 'USED', name: 'used', kind: 'flow-meter', transport: 'modbus', codec: 'modbus', thingModel: {} });
+      const used = await ok('POST', '/api/products', { code: 'USED', name: 'used', kind: 'flow-meter', transport: 'coap', codec: 'json-thing-model', thingModel: {} });
       await newDevice({ productId: used.id });
       const refused = await t.request('DELETE', `/api/products/${used.id}`, { token: adminA });
       expect(refused.status).toBe(409);
@@ -385,7 +385,7 @@ describe.each(drivers)('the device registry on %s', (driver) => {
     });
 
     it('lists devices by product, community, building, state, online state, DMA and search, with paging and totals', async () => {
-      const product = await ok('POST', '/api/products', { code: 'LIST', name: 'list', kind: 'flow-meter', transport: 'modbus', codec: 'modbus', thingModel: {} });
+      const product = await ok('POST', '/api/products', { code: 'LIST', name: 'list', kind: 'flow-meter', transport: 'coap', codec: 'json-thing-model', thingModel: {} });
       const a = await newDevice({ productId: product.id, buildingId: building.C001, dmaCode: 'DMA-LIST', accountRef: 'HU-LIST-1' });
       const b = await newDevice({ productId: product.id, communityId: community.C002, dmaCode: 'DMA-LIST' });
       const c = await newDevice({ productId: product.id });

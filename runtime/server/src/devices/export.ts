@@ -79,6 +79,7 @@ export async function streamLedger(ctx: RequestContext, res: Response, format: L
             latitude: devices.latitude,
             longitude: devices.longitude,
             state: devices.state,
+            connection: devices.connection,
           })
           .from(devices)
           .innerJoin(products, eq(products.id, devices.productId))
@@ -91,8 +92,20 @@ export async function streamLedger(ctx: RequestContext, res: Response, format: L
       sink.rows(
         page.map((d) =>
           ledgerColumns.map((c) => {
-            if (c.key === 'state') return stateLabels[d.state]['zh-CN'];
-            return d[c.key] ?? '';
+            switch (c.key) {
+              case 'state':
+                return stateLabels[d.state]['zh-CN'];
+              case 'modbusHost':
+                return d.connection?.host ?? '';
+              case 'modbusPort':
+                return d.connection ? String(d.connection.port) : '';
+              case 'modbusUnit':
+                return d.connection ? String(d.connection.unitId) : '';
+              case 'pollInterval':
+                return d.connection ? String(d.connection.intervalSeconds) : '';
+              default:
+                return d[c.key] ?? '';
+            }
           }),
         ),
       );

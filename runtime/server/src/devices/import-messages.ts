@@ -1,4 +1,5 @@
 import type { Locale } from '@shuiyun/http';
+import { modbusMessages } from './modbus-messages.js';
 
 type Params = Record<string, string | number>;
 type Text = (p: Params) => string;
@@ -69,6 +70,9 @@ export const importMessages = {
     'zh-CN': (p) => `「${p.column}」${p.value} 已有设备登记`,
     en: (p) => `A device with ${p.column} ${p.value} is already registered`,
   },
+  connection_required: modbusMessages.connection_required,
+  connection_not_polled: modbusMessages.connection_not_polled,
+  connection_incomplete: modbusMessages.connection_incomplete,
 } satisfies Record<string, Record<Locale, Text>>;
 
 export type ImportErrorCode = keyof typeof importMessages;

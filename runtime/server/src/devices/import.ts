@@ -1,11 +1,12 @@
-import { buildings, communities, type DeviceState, deviceStateHistory, devices, products, type Tx } from '@shuiyun/db';
+import { buildings, communities, type DeviceState, deviceStateHistory, devices, type ModbusConnection, products, type Tx } from '@shuiyun/db';
 import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { TargetTenant } from '../http/scoped-queries.js';
 import { columnOf, headerOf, ledgerColumns, type LedgerKey, type LedgerRow } from './columns.js';
 import { type Actor, deviceField, normaliseDeviceKey, type ProductRow } from './device-service.js';
 import { type ImportErrorCode, importMessages } from './import-messages.js';
+import { connectionField, connectionProblem, DEFAULT_MODBUS_PORT, DEFAULT_POLL_SECONDS } from './modbus-settings.js';
 import { readCsv, readXlsx, type LedgerFormat, type SheetRow } from './ledger-file.js';
 import { deviceStates, stateLabels } from './lifecycle.js';
 
@@ -84,6 +85,14 @@ function isoDate(text: string): string {
   return m ? `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}` : text;
 }
 
+/** A whole number typed in a cell, through the JSON API's rule for the field. */
+const wholeNumber = (rule: z.ZodNumber) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'a whole number')
+    .transform(Number)
+    .pipe(rule);
+
 const stateByName = new Map<string, DeviceState>(
   deviceStates.flatMap((s) => [s, stateLabels[s]['zh-CN'], stateLabels[s].en].map((name) => [name.toLowerCase(), s] as const)),
 );
@@ -102,6 +111,7 @@ interface ValidRow {
   latitude: string | null;
   longitude: string | null;
   state: DeviceState;
+  connection: ModbusConnection | null;
 }
 
 /**
@@ -188,6 +198,21 @@ export async function importLedger(
     const latitude = field('latitude', deviceField.latitude, false);
     const longitude = field('longitude', deviceField.longitude, false);
     if ((record.latitude === '') !== (record.longitude === '')) problem(record.latitude === '' ? 'latitude' : 'longitude', 'coordinates_incomplete');
+    const beforeConnection = problems.length;
+    const modbusHost = field('modbusHost', connectionField.host, false);
+    const modbusPort = field('modbusPort', wholeNumber(connectionField.port), false);
+    const modbusUnit = field('modbusUnit', wholeNumber(connectionField.unitId), modbusHost !== null);
+    const pollInterval = field('pollInterval', wholeNumber(connectionField.intervalSeconds), false);
+    let connection: ModbusConnection | null = null;
+    if (record.modbusHost === '' && (record.modbusPort !== '' || record.modbusUnit !== '' || record.pollInterval !== '')) problem('modbusHost', 'connection_incomplete');
+    else if (modbusHost !== null && modbusUnit !== null) {
+      connection = { host: modbusHost, port: modbusPort ?? DEFAULT_MODBUS_PORT, unitId: modbusUnit, intervalSeconds: pollInterval ?? DEFAULT_POLL_SECONDS };
+    }
+    // Against the product only when the connection cells themselves are fine, so one mistake is not reported twice.
+    if (product && problems.length === beforeConnection) {
+      const mismatch = connectionProblem(product, connection, locale);
+      if (mismatch) problem('modbusHost', mismatch.code, { product: product.code, transport: product.transport, codec: product.codec });
+    }
     let state: DeviceState = 'installed';
     if (record.state !== '') {
       const known = stateByName.get(record.state.toLowerCase());
@@ -211,6 +236,7 @@ export async function importLedger(
         latitude,
         longitude,
         state,
+        connection,
       });
     }
   }
@@ -239,6 +265,7 @@ export async function importLedger(
           latitude: v.latitude,
           longitude: v.longitude,
           state: v.state,
+          connection: v.connection,
           createdBy: options.actor.userId,
         })),
       )

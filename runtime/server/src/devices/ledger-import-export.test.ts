@@ -310,7 +310,7 @@ describe.each(drivers)('device ledger import and export on %s', (driver) => {
     expect(res.headers.get('content-length')).toBeNull();
     // The byte-order mark stays in the text, so it can be checked: Excel needs it to read UTF-8.
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-    expect(text.startsWith('\uFEFF表号,设备标识,产品,小区,楼栋,户号,DMA,安装日期,纬度,经度,状态\n')).toBe(true);
+    expect(text.startsWith('\uFEFF表号,设备标识,产品,小区,楼栋,户号,DMA,安装日期,纬度,经度,状态,Modbus主机,Modbus端口,Modbus从站号,轮询间隔(秒)\n')).toBe(true);
     const records = parseCsv(text, { bom: true }) as string[][];
     expect(records).toHaveLength(2346);
     expect(new Set(records.slice(1).map((r) => r[0])).size).toBe(2345);
@@ -328,7 +328,7 @@ describe.each(drivers)('device ledger import and export on %s', (driver) => {
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(Buffer.from(xlsx.bytes) as unknown as ExcelJS.Buffer);
     const sheet = book.worksheets[0]!;
-    expect(sheet.getRow(1).values).toEqual([undefined, '表号', '设备标识', '产品', '小区', '楼栋', '户号', 'DMA', '安装日期', '纬度', '经度', '状态']);
+    expect(sheet.getRow(1).values).toEqual([undefined, '表号', '设备标识', '产品', '小区', '楼栋', '户号', 'DMA', '安装日期', '纬度', '经度', '状态', 'Modbus主机', 'Modbus端口', 'Modbus从站号', '轮询间隔(秒)']);
     expect(sheet.rowCount).toBe(2346);
     // Identifiers travel as text, so Excel keeps every digit.
     expect(typeof sheet.getRow(2).getCell(2).value).toBe('string');
@@ -354,6 +354,82 @@ describe.each(drivers)('device ledger import and export on %s', (driver) => {
     expect(hidden.res.headers.get('content-type')).toMatch(/application\/json/);
     const badFormat = await download('format=pdf');
     expect(badFormat.res.status).toBe(400);
+  });
+
+  it('carries Modbus connections: read from their columns with the defaults, refused per row when they do not suit the product, exported and re-imported unchanged', async () => {
+    const registerMap = { metrics: [{ metric: 'cumulative_volume', function: 'holding_register', address: 0, type: 'uint32', scale: -3, unit: 'm3' }] };
+    const thingModel = { properties: [{ identifier: 'cumulative_volume', name: { zh: '累计流量', en: 'Cumulative volume' }, dataType: 'decimal', access: 'r' }] };
+    for (const token of [adminA, adminB]) {
+      await ok('POST', '/api/products', { code: 'MB-LEDGER', name: 'Modbus 流量计', kind: 'flow-meter', transport: 'modbus', codec: 'modbus', codecSettings: { registerMap }, thingModel }, token);
+    }
+    const header = '表号,设备标识,产品,Modbus主机,Modbus端口,Modbus从站号,轮询间隔(秒)';
+    const bad = csv(
+      header,
+      'MBL-B02,mbl-b2,MB-LEDGER,,,,',
+      'MBL-B03,mbl-b3,NB-DN20,10.0.0.3,,1,',
+      'MBL-B04,mbl-b4,MB-LEDGER,,502,1,',
+      'MBL-B05,mbl-b5,MB-LEDGER,10.0.0.5,70000,1,',
+      'MBL-B06,mbl-b6,MB-LEDGER,10.0.0.6,,,',
+      'MBL-B07,mbl-b7,MB-LEDGER,10.0.0.7,,1,3',
+      'MBL-B08,mbl-b8,MB-LEDGER,bad host!,,1,',
+    );
+    const before = await countDevices();
+    const zh = await upload(bad);
+    expect(zh.status).toBe(422);
+    expect(zh.body.error.details.map((d: { row: number; column: string; code: string }) => [d.row, d.column, d.code])).toEqual([
+      [2, 'Modbus主机', 'connection_required'],
+      [3, 'Modbus主机', 'connection_not_polled'],
+      [4, 'Modbus主机', 'connection_incomplete'],
+      [5, 'Modbus端口', 'invalid_value'],
+      [6, 'Modbus从站号', 'required'],
+      [7, '轮询间隔(秒)', 'invalid_value'],
+      [8, 'Modbus主机', 'invalid_value'],
+    ]);
+    expect(zh.body.error.details[0].message).toMatch(/^产品「MB-LEDGER」的设备由平台通过 Modbus TCP 轮询/);
+    const en = await upload(bad, { headers: { 'accept-language': 'en' } });
+    const messages = Object.fromEntries(en.body.error.details.map((d: { row: number; column: string; message: string }) => [d.row, `${d.column}: ${d.message}`]));
+    expect(messages[3]).toBe('modbus_host: Product NB-DN20 is not polled by the platform (transport http-push, codec json-thing-model): its devices have no Modbus connection');
+    expect(messages[4]).toBe('modbus_host: A Modbus port, unit id or poll interval needs the Modbus host');
+    expect(messages[6]).toBe('modbus_unit: "modbus_unit" is required');
+    expect(await countDevices()).toBe(before);
+
+    const good = csv(
+      header,
+      'MBL-0001,mbl-1,MB-LEDGER,192.168.1.20,,3,',
+      'MBL-0002,mbl-2,MB-LEDGER,gw-7.plant.local,5020,247,60',
+      'MBL-0003,mbl-3,NB-DN20,,,,',
+    );
+    const imported = await upload(good);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const listed = (await ok('GET', '/api/devices?q=MBL-000')).items.map((d: { meterNumber: string; connection: unknown }) => [d.meterNumber, d.connection]);
+    expect(listed).toEqual([
+      ['MBL-0001', { host: '192.168.1.20', port: 502, unitId: 3, intervalSeconds: 900 }],
+      ['MBL-0002', { host: 'gw-7.plant.local', port: 5020, unitId: 247, intervalSeconds: 60 }],
+      ['MBL-0003', null],
+    ]);
+
+    // Out as CSV (the four columns last), into county-b as is.
+    const productA = (await ok('GET', `/api/products?tenantId=${countyA}&q=MB-LEDGER`)).items[0].id;
+    const { bytes } = await download(`productId=${productA}&format=csv`);
+    const rows = parseCsv(new TextDecoder().decode(bytes), { bom: true }) as string[][];
+    expect(rows.slice(1).map((r) => [r[0], ...r.slice(11)])).toEqual([
+      ['MBL-0001', '192.168.1.20', '502', '3', '900'],
+      ['MBL-0002', 'gw-7.plant.local', '5020', '247', '60'],
+    ]);
+    const intoB = await upload(bytes, { token: adminB });
+    expect(intoB.status, JSON.stringify(intoB.body)).toBe(200);
+    const connections = (token: string) =>
+      ok('GET', '/api/devices?q=MBL-000', undefined, token).then((page) => page.items.map((d: { connection: unknown }) => d.connection));
+    expect(await connections(adminB)).toEqual((await connections(adminA)).slice(0, 2));
+
+    // XLSX with the English headers and numbers typed as numbers.
+    const file = await workbook([
+      ['meter_number', 'device_key', 'product', 'modbus_host', 'modbus_port', 'modbus_unit', 'poll_interval_s'],
+      ['MBL-X01', 'mbl-x1', 'MB-LEDGER', '10.1.2.3', 502, 1, 300],
+    ]);
+    const xlsx = await upload(file, { type: XLSX });
+    expect(xlsx.status, JSON.stringify(xlsx.body)).toBe(200);
+    expect((await ok('GET', '/api/devices?q=MBL-X01')).items[0].connection).toEqual({ host: '10.1.2.3', port: 502, unitId: 1, intervalSeconds: 300 });
   });
 
   it('refuses import and export to a viewer (403)', async () => {

@@ -1,6 +1,7 @@
 import { products, tenants } from '@shuiyun/db';
 import { z } from 'zod';
 import { tenantCrudRoutes } from '../directory/tenant-crud.js';
+import { assertPollingUnchanged, assertProductModbus } from './modbus-settings.js';
 import { codecId, codecSettingsSchema, productKinds, thingModelSchema, transports } from './thing-model.js';
 
 const code = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore; at most 64');
@@ -24,7 +25,7 @@ export const productView = z.object({
   updatedAt: z.string(),
 });
 
-/** 产品/型号: CRUD with the thing model validated on every write. */
+/** 产品/型号: CRUD with the thing model (and a Modbus product's register map) validated on every write. */
 export const productRoutes = tenantCrudRoutes({
   resource: 'product',
   path: '/api/products',
@@ -58,6 +59,15 @@ export const productRoutes = tenantCrudRoutes({
   search: [products.code, products.name, products.model, products.manufacturer],
   idFilters: { tenantId: { column: products.tenantId, table: tenants } },
   orderBy: [products.tenantPath, products.code],
-  prepareCreate: async (_tx, body) => ({ ...body, tenantId: undefined, manufacturer: body.manufacturer ?? null, model: body.model ?? null }),
-  prepareUpdate: async (_tx, body) => body,
+  prepareCreate: async (_tx, body, _tenant, ctx) => {
+    assertProductModbus(body, ctx.locale);
+    return { ...body, tenantId: undefined, manufacturer: body.manufacturer ?? null, model: body.model ?? null };
+  },
+  prepareUpdate: async (tx, body, current, ctx) => {
+    // Checked as the product will be, since a new thing model can orphan the map's metrics and a new codec the map.
+    const after = { ...current, ...body };
+    assertProductModbus(after, ctx.locale);
+    await assertPollingUnchanged(tx, current, after, ctx.locale);
+    return body;
+  },
 });

@@ -9,6 +9,7 @@ import {
   type DownlinkTarget,
 } from '@shuiyun/codec-cjt188';
 import { z } from 'zod';
+import { modbusCommands } from './modbus-commands.js';
 
 /** What a codec needs to write one command for one device. */
 export interface CommandToEncode {
@@ -178,4 +179,5 @@ export const jsonThingModelCommands: CommandCodec = {
 export const commandCodecs: Readonly<Record<string, CommandCodec>> = {
   cjt188: cjt188Commands,
   'json-thing-model': jsonThingModelCommands,
+  modbus: modbusCommands,
 };

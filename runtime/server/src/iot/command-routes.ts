@@ -2,6 +2,7 @@ import { deviceCommands, devices, products, queryRows, type ThingParameter, type
 import { AppError, type ErrorDetail, idParams, pageQuery } from '@shuiyun/http';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { isPolledProduct } from '../devices/modbus-settings.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
 import { commandCodecs } from './command-codecs.js';
@@ -24,6 +25,8 @@ const commandView = z.object({
   params: z.record(z.string(), z.unknown()),
   serial: z.number().describe('0–255; CJ/T 188 SER, echoed in the meter’s reply'),
   payloadHex: z.string().describe('the downlink exactly as published, hex'),
+  pushEndpointId: z.number().nullable().describe('the push endpoint whose NB-IoT platform API carried the command'),
+  platformCommandId: z.string().nullable().describe('the platform’s id of the command (CTWing commandId, OneNET uuid)'),
   status: z.enum(statuses),
   reply: z.record(z.string(), z.unknown()).nullable(),
   failureReason: z.string().nullable(),
@@ -115,7 +118,9 @@ export function deviceCommandRoutes(commands: DeviceCommands | undefined) {
       summary:
         'Queue a command for a device in service: a service of its product’s thing model (valve_open, valve_close, read_now…), with its parameters. ' +
         'Answers 202 with the command once it is handed to the device’s downlink, or still queued when the device cannot be reached now ' +
-        '(it goes out when the device next connects or reports). One open command per device and service: a second is 409.',
+        '(it goes out when the device next connects or reports). A CoAP device fetches its commands after it reports (they stay queued until then); ' +
+        'one behind CTWing/OneNET gets them through the platform’s API (sent once the platform took them). A Modbus device the platform polls answers the write at once, so its command ' +
+        'usually comes back acknowledged or failed. One open command per device and service: a second is 409.',
       tags,
       params: idParams,
       body: commandBody,
@@ -145,9 +150,13 @@ export function deviceCommandRoutes(commands: DeviceCommands | undefined) {
             const can = codec?.services ? `; it sends ${codec.services.join(', ')}` : '';
             throw new AppError('validation_failed', { details: [invalid('body.service', `codec ${product.codec} cannot send service ${body.service}${can}`)] });
           }
-          if (product.transport !== 'mqtt' && device.gatewayId === null) {
+          // Commands go out over MQTT (to the device or its concentrator), or as Modbus writes to a device the platform polls;
+          // a CoAP device fetches its own, and one behind CTWing/OneNET gets them through the platform's API.
+          if (!['mqtt', 'coap', 'http-push'].includes(product.transport) && device.gatewayId === null && !isPolledProduct(product)) {
             throw new AppError('conflict', {
-              details: [invalid('params.id', `product ${product.code} reaches the platform over ${product.transport}; commands go out over MQTT, to the device or its concentrator`)],
+              details: [
+                invalid('params.id', `product ${product.code} reaches the platform over ${product.transport}; commands go out over MQTT, to the device or its concentrator, or over Modbus TCP to a polled device, CoAP or an NB-IoT platform`),
+              ],
             });
           }
           const pending = await tx

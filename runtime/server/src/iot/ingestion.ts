@@ -1,15 +1,19 @@
 import type { AnalyticsStore } from '@shuiyun/analytics';
 import { cjt188Codec } from '@shuiyun/codec-cjt188';
 import { jsonThingModelCodec } from '@shuiyun/codec-json';
-import type { Db } from '@shuiyun/db';
+import { asSystem, type Database, type Db } from '@shuiyun/db';
 import { CodecRegistry, type DeviceDirectory, type DeviceIdentity, EmbeddedMqttBroker, ExternalMqttBroker, IngestionPipeline } from '@shuiyun/iot';
+import { CoapTransport } from '@shuiyun/iot';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { deviceDirectory } from '../devices/index.js';
+import { deviceDirectory, markOffline } from '../devices/index.js';
 import { AlarmBook } from './alarm-book.js';
 import { DeviceCommands } from './device-commands.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { ModbusPolling, type ModbusPollingOptions } from './modbus-polling.js';
 import { ObservedPipeline } from './observed-pipeline.js';
+import { type PlatformApiUrls, PlatformCommands } from './platform-commands.js';
+import { PlatformDeviceBook } from './platform-devices.js';
 import { SeenTracker } from './seen-tracker.js';
 
 export interface IotOptions {
@@ -17,6 +21,8 @@ export interface IotOptions {
   analytics: AnalyticsStore;
   logger: Logger;
   metrics: Registry;
+  /** Where the NB-IoT platforms' command APIs are; their public addresses when unset. */
+  platformApi?: PlatformApiUrls | undefined;
 }
 
 /** The runtime's ingestion: registry-backed device directory, codecs, pipeline into the analytics store. */
@@ -27,9 +33,13 @@ export class IotRuntime {
   /** Concentrators' meters by key, so a concentrator's every report does not ask the database again. */
   private readonly children = new ExpiringCache<DeviceIdentity | null>(60_000, 10_000);
   private broker: EmbeddedMqttBroker | undefined;
+  private coap: CoapTransport | undefined;
+  /** How the NB-IoT platforms name the devices that report through them (for commands through their APIs). */
+  readonly platformDevices: PlatformDeviceBook;
   private externalBroker: ExternalMqttBroker | undefined;
   /** Downlink commands: delivery over whichever MQTT transport runs, replies, expiry. */
   readonly commands: DeviceCommands;
+  private polling: ModbusPolling | undefined;
 
   /** Opens the runtime's ingestion with its alarm book (rules state restored from the database). */
   static async create(options: IotOptions & { alarmTickMs?: number; commandSweepMs?: number }): Promise<IotRuntime> {
@@ -63,6 +73,7 @@ export class IotRuntime {
     this.refused = refused;
     const directory = deviceDirectory(options.db);
     this.directory = directory;
+    this.platformDevices = new PlatformDeviceBook(options.db);
     this.seen = new SeenTracker(options.db, options.logger);
     const childOf = (gateway: DeviceIdentity, key: string) => this.children.lookup(gateway.deviceId, key, () => directory.childOf(gateway, key));
     this.commands = new DeviceCommands({
@@ -71,6 +82,12 @@ export class IotRuntime {
       transport: { canReach: (key) => this.canReachDownlink(key), send: (key, payload) => this.sendDownlink(key, payload) },
       childOf,
       sweepMs: commandSweepMs,
+      platform: new PlatformCommands({ db: options.db, logger: options.logger, urls: options.platformApi }),
+      modbus: {
+        canReach: (deviceId) => this.modbus?.canReach(deviceId) ?? false,
+        execute: (deviceId, payload) =>
+          this.modbus?.execute(deviceId, payload) ?? Promise.resolve({ ok: false, reason: 'Modbus polling does not run on this node', unreachable: true }),
+      },
     });
     this.pipeline = new ObservedPipeline({
       codecs: new CodecRegistry([cjt188Codec, jsonThingModelCodec]),
@@ -96,6 +113,72 @@ export class IotRuntime {
   }
 
   private readonly refused: Counter;
+
+  /**
+   * Starts polling the Modbus TCP devices (on PostgreSQL only on the one node holding the polling lock; the
+   * others stand by). Poll readings pass the same pipeline as MQTT reports; a device that answers is online,
+   * one that stops answering is marked offline, and its waiting commands go out when it answers again.
+   */
+  async startModbus(database: Database, options: Partial<Pick<ModbusPollingOptions, 'reloadMs' | 'timeoutMs' | 'offlineAfterFailures'>> = {}): Promise<ModbusPolling> {
+    if (this.polling) throw new Error('Modbus polling already runs');
+    const { logger } = this.options;
+    this.polling = await ModbusPolling.start({
+      ...options,
+      database,
+      pipeline: this.pipeline,
+      logger,
+      metrics: this.options.metrics,
+      onOnline: (device, at) => {
+        this.seen.record(device.deviceId, at);
+        void this.commands.listening(device);
+      },
+      onOffline: async (device, at) => {
+        // Contact recorded before the outage is written first, or its late write would bring the device back online.
+        await this.seen.flush();
+        await asSystem(this.options.db, (tx) => markOffline(tx, device.deviceId, at));
+      },
+    });
+    return this.polling;
+  }
+
+  /** Modbus TCP polling, once started (startModbus): undefined when it is off on this node. */
+  get modbus(): ModbusPolling | undefined {
+    return this.polling;
+  }
+
+  /**
+   * Starts the CoAP transport NB-IoT meters report to (POST /devices/{key}/up?token=…) and fetch their
+   * commands from (GET /devices/{key}/down?token=…): uplinks pass the same pipeline as MQTT's, command
+   * replies included; commands of devices on `coap` products wait for the device to fetch them.
+   */
+  async startCoap(port: number, host?: string): Promise<CoapTransport> {
+    if (this.coap) throw new Error('the CoAP transport already runs');
+    const { logger, metrics } = this.options;
+    const refused =
+      (metrics.getSingleMetric('shuiyun_iot_coap_refused_total') as Counter<'code'> | undefined) ??
+      new Counter({
+        name: 'shuiyun_iot_coap_refused_total',
+        help: 'CoAP requests from devices answered with an error, by reason (bad credentials, refused payload, store unavailable…)',
+        labelNames: ['code'] as const,
+        registers: [metrics],
+      });
+    this.coap = await CoapTransport.start({
+      port,
+      host,
+      devices: this.directory,
+      pipeline: this.pipeline,
+      downlink: {
+        pending: (device) => this.commands.waiting(device),
+        takeNext: async (device) => (await this.commands.takeNext(device))?.payload ?? null,
+      },
+      onRefused: (what) => {
+        refused.inc({ code: what.code });
+        logger.warn(what, 'CoAP request refused');
+      },
+      onError: (err) => logger.error({ err }, 'CoAP transport error'),
+    });
+    return this.coap;
+  }
 
   /** Starts the embedded MQTT broker devices connect to. */
   async startMqtt(port: number, host?: string): Promise<EmbeddedMqttBroker> {
@@ -181,8 +264,10 @@ export class IotRuntime {
   /** Stops taking messages, writes what is buffered, records contact. */
   async close(): Promise<void> {
     await this.commands.close();
+    await this.modbus?.close();
     await this.externalBroker?.close();
     await this.broker?.close();
+    await this.coap?.close();
     await this.pipeline.close();
     await this.seen.close();
     await this.alarms.close();
@@ -191,6 +276,7 @@ export class IotRuntime {
   /** For tests and shutdown: everything accepted so far is durable and recorded. */
   async settle(): Promise<void> {
     await this.pipeline.flush();
+    await this.modbus?.settled();
     await this.seen.flush();
     await this.alarms.settled();
   }

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { markOffline, markSeen } from '../devices/index.js';
 import type { IotRuntime } from './ingestion.js';
+import { ctwingCommandResult, oneNetCommandResult, type PlatformCommandResult } from './platform-command-results.js';
+import type { PlatformDeviceName } from './platform-devices.js';
 import type { PushEndpointRow } from './push-endpoint-routes.js';
 
 /**
@@ -76,6 +78,12 @@ export interface PushIngestionOptions {
  * - the store cannot take the readings → 503, so the platform resends; readings are idempotent on
  *   (device, time, metric) and the message's time is the platform's (stable across resends), so a
  *   resend is stored once.
+ *
+ * Downlink: a device's data and online reports also teach how the platform names it (CTWing deviceId and
+ * productId, OneNET dev_id and IMEI; see PlatformDeviceBook), which its commands need; a command result
+ * (CTWing `commandResponse`, OneNET type 7) settles the command the platform took under that id through
+ * this endpoint (DeviceCommands.onPlatformResult). A result that names no command of ours is counted as
+ * `command_response` all the same; one that cannot be recorded (database down) is a 503, so it comes again.
  */
 export class PushIngestion {
   private readonly messages: Counter<'platform' | 'outcome'>;
@@ -165,11 +173,13 @@ export class PushIngestion {
       case 'data': {
         const found = await this.deviceForData(endpoint, message.imei, message.bytes, lookups);
         if (found.kind !== 'found') return this.unmatched(log, message.imei, found);
+        await this.rememberName(iot, endpoint, found.device, { platformDeviceId: message.platformDeviceId, platformProductId: message.platformProductId, imei: message.imei }, message.at);
         return this.ingest(iot, found.device, message.bytes, message.at);
       }
       case 'online': {
         const found = message.imei ? await this.lookup(endpoint, message.imei, undefined, lookups) : ({ kind: 'none' } as const);
         if (found.kind !== 'found') return this.unmatched(log, message.imei, found);
+        await this.rememberName(iot, endpoint, found.device, { platformDeviceId: message.platformDeviceId, platformProductId: message.platformProductId, imei: message.imei }, message.at);
         return this.setOnline(endpoint, found.device, message.online, message.at);
       }
       case 'event':
@@ -177,9 +187,11 @@ export class PushIngestion {
         // Alarms come from events later; for now they are counted and logged.
         log[message.level === 'info' ? 'info' : 'warn']({ imei: message.imei, level: message.level, content: message.content, at: message.at }, 'device event reported by CTWing');
         return 'event';
-      case 'command-response':
-        log.info({ taskId: message.taskId, resultCode: message.resultCode, at: message.at }, 'command response reported by CTWing');
+      case 'command-response': {
+        const command = await this.commandResult(iot, endpoint, message.taskId, ctwingCommandResult(message.resultCode, message.resultDetail));
+        log.info({ taskId: message.taskId, resultCode: message.resultCode, at: message.at, command }, 'command response reported by CTWing');
         return 'command_response';
+      }
     }
   }
 
@@ -188,12 +200,14 @@ export class PushIngestion {
     switch (message.type) {
       case 1: {
         const found = await this.lookup(endpoint, message.devId, undefined, lookups);
+        const name = { platformDeviceId: message.devId, imei: message.imei };
         if (found.kind === 'found') {
           const bytes = oneNetPayload(found.device.codec, message);
           if (!bytes) {
             log.warn({ dsId: message.dsId, codec: found.device.codec }, 'OneNET value unusable for the product’s codec');
             return 'bad_value';
           }
+          await this.rememberName(iot, endpoint, found.device, name, message.at);
           return this.ingest(iot, found.device, bytes, message.at);
         }
         if (found.kind === 'ambiguous') return this.unmatched(log, message.devId, found);
@@ -201,16 +215,42 @@ export class PushIngestion {
         const bytes = hexBytes(message.value);
         const byAddress = bytes ? await this.deviceForData(endpoint, null, bytes, lookups) : found;
         if (byAddress.kind !== 'found') return this.unmatched(log, message.devId, byAddress);
+        await this.rememberName(iot, endpoint, byAddress.device, name, message.at);
         return this.ingest(iot, byAddress.device, bytes!, message.at);
       }
       case 2: {
         const found = await this.lookup(endpoint, message.devId, undefined, lookups);
         if (found.kind !== 'found') return this.unmatched(log, message.devId, found);
+        await this.rememberName(iot, endpoint, found.device, { platformDeviceId: message.devId, imei: message.imei }, message.at);
         return this.setOnline(endpoint, found.device, message.online, message.at);
       }
-      case 7:
-        log.info({ commandId: message.commandId, result: message.result, at: message.at }, 'cached command result reported by OneNET');
+      case 7: {
+        const command = message.commandId ? await this.commandResult(iot, endpoint, message.commandId, oneNetCommandResult(message)) : null;
+        log.info({ commandId: message.commandId, confirmStatus: message.confirmStatus, sendStatus: message.sendStatus, at: message.at, command }, 'cached command result reported by OneNET');
         return 'command_response';
+      }
+    }
+  }
+
+  /**
+   * Remembers how the platform names the device (for its commands); when that is news, commands waiting for
+   * the device may go out now. Secondary to the message itself: a failure is logged, the message still taken.
+   */
+  private async rememberName(iot: IotRuntime, endpoint: PushEndpointRow, device: DeviceIdentity, name: PlatformDeviceName, at: Date): Promise<void> {
+    try {
+      if (await iot.platformDevices.remember(endpoint, device, name, at)) void iot.commands.listening(device);
+    } catch (error) {
+      this.options.logger.error({ err: error, device: device.deviceKey, pushEndpoint: endpoint.id }, 'recording the device’s platform ids failed');
+    }
+  }
+
+  /** Settles the command a platform result names; a database that cannot record it makes the push a 503. */
+  private async commandResult(iot: IotRuntime, endpoint: PushEndpointRow, platformCommandId: string, result: PlatformCommandResult): Promise<number | null> {
+    try {
+      return await iot.commands.onPlatformResult(endpoint.id, platformCommandId, result);
+    } catch (error) {
+      this.options.logger.error({ err: error, pushEndpoint: endpoint.id, platformCommandId }, 'recording a command result failed; the platform will resend');
+      throw new AppError('not_ready', { cause: error });
     }
   }
 

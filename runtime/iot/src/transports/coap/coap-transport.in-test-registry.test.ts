@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CodecRegistry } from '../../codecs/codec-registry.js';
 import type { DeviceDirectory, DeviceIdentity } from '../../devices.js';
 import { IngestionPipeline, type IngestionOptions, type TenantReading } from '../../pipeline/ingestion.js';
-import { CoapTransport } from './coap-transport.js';
+import { type CoapDownlink, CoapTransport } from './coap-transport.js';
 
 /**
  * The real device registry lives in runtime/server (PostgreSQL) and runtime/iot must not depend on it:
@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 /** A CoAP server over a real IngestionPipeline whose batches land in `stored`. */
-async function uplink(options: { sink?: IngestionOptions['sink']; durableWithinMs?: number; piggybackReplyMs?: number } = {}) {
+async function uplink(options: { sink?: IngestionOptions['sink']; durableWithinMs?: number; piggybackReplyMs?: number; downlink?: CoapDownlink } = {}) {
   const stored: TenantReading[] = [];
   const pipeline = new IngestionPipeline({
     codecs: new CodecRegistry([jsonThingModelCodec]),
@@ -76,6 +76,7 @@ async function uplink(options: { sink?: IngestionOptions['sink']; durableWithinM
     pipeline,
     durableWithinMs: options.durableWithinMs,
     piggybackReplyMs: options.piggybackReplyMs,
+    downlink: options.downlink,
     onRefused: ({ deviceKey, code }) => refused.push({ deviceKey, code }),
   });
   cleanups.push(() => pipeline.close().catch(() => undefined));
@@ -212,5 +213,86 @@ describe('CoAP uplink (in-test device registry; the analytics store is replaced 
     expect(await post(transport.port, `/devices/${nbMeter.deviceKey}/up`, 'token=secret-of-123', body, [], 'GET')).toMatchObject({ code: '4.05' });
     await new Promise((r) => setTimeout(r, 100));
     expect(stored).toEqual([]);
+  });
+});
+
+/**
+ * The runtime's command queue (DeviceCommands, over PostgreSQL) lives in runtime/server and has its own tests
+ * there, CoAP included; this in-test queue keeps the CoapDownlink contract over a list per device key.
+ */
+class InTestCommandQueue implements CoapDownlink {
+  readonly waiting = new Map<string, Uint8Array[]>();
+  readonly handedOut: string[] = [];
+  unavailable = false;
+
+  async pending(device: DeviceIdentity): Promise<number> {
+    if (this.unavailable) throw new Error('queue unavailable');
+    return this.waiting.get(device.deviceKey)?.length ?? 0;
+  }
+
+  async takeNext(device: DeviceIdentity): Promise<Uint8Array | null> {
+    if (this.unavailable) throw new Error('queue unavailable');
+    const next = this.waiting.get(device.deviceKey)?.shift() ?? null;
+    if (next) this.handedOut.push(device.deviceKey);
+    return next;
+  }
+}
+
+/** A GET of the downlink resource: the raw answer, payload as bytes. */
+function fetchDownlink(port: number, deviceKey: string, query: string): Promise<{ code: string; payload: Buffer; contentFormat: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname: '127.0.0.1', port, pathname: `/devices/${deviceKey}/down`, query, method: 'GET', agent, confirmable: true });
+    req.on('response', (res: IncomingMessage) => resolve({ code: res.code, payload: res.payload, contentFormat: res.headers['Content-Format'] }));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('CoAP downlink by pull (in-test device registry and in-test command queue)', () => {
+  const valveClose = Uint8Array.from([0xfe, 0xfe, 0x68, 0x10, 0x23, 0x01, 0x89, 0x67, 0x45, 0x23, 0x01, 0x04, 0x04, 0x17, 0xa0, 0x05, 0x99, 0x00, 0x16]);
+
+  it('tells the device in the 2.04 answer how many commands wait, and hands them out one GET at a time as octet-stream, then an empty 2.05', async () => {
+    const queue = new InTestCommandQueue();
+    queue.waiting.set(nbMeter.deviceKey, [valveClose, new TextEncoder().encode('{"service":"read_now","params":{},"id":7}')]);
+    const { transport } = await uplink({ downlink: queue });
+    const up = await post(transport.port, `/devices/${nbMeter.deviceKey}/up`, 'token=secret-of-123', report({ cumulative_volume: '1.000' }));
+    expect(up).toMatchObject({ code: '2.04', body: { readings: 1, pending: 2 } });
+
+    const first = await fetchDownlink(transport.port, nbMeter.deviceKey, 'token=secret-of-123');
+    expect(first).toEqual({ code: '2.05', payload: Buffer.from(valveClose), contentFormat: 'application/octet-stream' });
+    const second = await fetchDownlink(transport.port, nbMeter.deviceKey, 'token=secret-of-123');
+    expect(JSON.parse(second.payload.toString('utf8'))).toEqual({ service: 'read_now', params: {}, id: 7 });
+    const none = await fetchDownlink(transport.port, nbMeter.deviceKey, 'token=secret-of-123');
+    expect(none).toMatchObject({ code: '2.05', payload: Buffer.alloc(0) });
+    expect(queue.handedOut).toEqual([nbMeter.deviceKey, nbMeter.deviceKey]);
+    const after = await post(transport.port, `/devices/${nbMeter.deviceKey}/up`, 'token=secret-of-123', report({ cumulative_volume: '1.001' }));
+    expect(after.body).toEqual({ readings: 1, pending: 0 });
+  });
+
+  it('refuses a GET with a wrong secret (4.01) or on another device’s path (4.03), and a POST to the downlink (4.05), handing out nothing', async () => {
+    const queue = new InTestCommandQueue();
+    queue.waiting.set(nbMeter.deviceKey, [valveClose]);
+    const { transport, refused } = await uplink({ downlink: queue });
+    expect((await fetchDownlink(transport.port, nbMeter.deviceKey, 'token=secret-of-999')).code).toBe('4.01');
+    expect((await fetchDownlink(transport.port, nbMeter.deviceKey, '')).code).toBe('4.01');
+    expect((await fetchDownlink(transport.port, nbMeter.deviceKey, `key=${otherTenantsMeter.deviceKey}&token=secret-of-999`)).code).toBe('4.03');
+    expect(await post(transport.port, `/devices/${nbMeter.deviceKey}/down`, 'token=secret-of-123', '')).toMatchObject({ code: '4.05', body: { code: 'method_not_allowed' } });
+    expect(queue.waiting.get(nbMeter.deviceKey)).toHaveLength(1);
+    expect(queue.handedOut).toEqual([]);
+    expect(refused.map((r) => r.code)).toEqual(['bad_credentials', 'missing_credentials', 'foreign_device', 'method_not_allowed']);
+  });
+
+  it('answers 5.03 to a GET when the queue is down, and still 2.04 to an uplink (its readings are durable) without `pending`', async () => {
+    const queue = new InTestCommandQueue();
+    queue.unavailable = true;
+    const { stored, transport } = await uplink({ downlink: queue });
+    expect(await post(transport.port, `/devices/${nbMeter.deviceKey}/up`, 'token=secret-of-123', report({ cumulative_volume: '2.000' }), stored)).toMatchObject({
+      code: '2.04',
+      body: { readings: 1 },
+      storedThen: 1,
+    });
+    const answer = await fetchDownlink(transport.port, nbMeter.deviceKey, 'token=secret-of-123');
+    expect(answer.code).toBe('5.03');
+    expect(JSON.parse(answer.payload.toString('utf8'))).toMatchObject({ code: 'downlink_unavailable' });
   });
 });

@@ -22,7 +22,7 @@ describe('OneNET push', () => {
     const body = `{"msg": ${msgText}, "nonce":"n0nce123", "msg_signature":"${oneNetSignature(token, 'n0nce123', msgText)}"}`;
     expect(rawJsonValue(body, 'msg')).toBe(msgText);
     const push = parseOneNetPush(body, { token });
-    expect(push).toEqual({ ok: true, messages: [{ type: 1, devId: '5100234', dsId: '3200_0_5750', at: new Date(1764288000000), value: dataPoint.value }] });
+    expect(push).toEqual({ ok: true, messages: [{ type: 1, devId: '5100234', imei: null, dsId: '3200_0_5750', at: new Date(1764288000000), value: dataPoint.value }] });
   });
 
   it('reads the newer form: msg as a string, `signature`, a batch of messages', () => {
@@ -31,6 +31,20 @@ describe('OneNET push', () => {
     const push = parseOneNetPush(body, { token });
     expect(push.ok && push.messages.map((m) => m.type)).toEqual([1, 2]);
     expect(push.ok && push.messages[1]).toMatchObject({ online: false, loginType: 10 });
+  });
+
+  it('reads a cached command’s result (type 7) and the IMEI NB-IoT messages carry', () => {
+    // The shape of OneNET's push documentation for type 7 (NB-IoT only).
+    const result = { type: 7, cmd_id: '3a351323-c4fe-5f21-9e9e-a9adc321182f', imei: '865820060031939', dev_id: 2016690, cmd_type: 0, send_time: 1466133706841, send_status: 5, confirm_time: 1466133719210, confirm_status: 0 };
+    const msg = JSON.stringify([result, { ...dataPoint, imei: '865820060031939' }]);
+    const push = parseOneNetPush(JSON.stringify({ msg, nonce: 'abcdefgh', signature: oneNetSignature(token, 'abcdefgh', msg) }), { token });
+    expect(push).toMatchObject({
+      ok: true,
+      messages: [
+        { type: 7, devId: '2016690', imei: '865820060031939', commandId: result.cmd_id, sendStatus: 5, confirmStatus: 0, at: new Date(result.confirm_time) },
+        { type: 1, imei: '865820060031939' },
+      ],
+    });
   });
 
   it('refuses a wrong token, a tampered msg and a missing signature', () => {
@@ -71,13 +85,21 @@ describe('CTWing/AEP push', () => {
   it('reads a transparent data report: the device bytes from APPdata', () => {
     const bytes = Buffer.from([0x68, 0x10, 0x01, 0x16]);
     const push = parseCtwingPush({ ...base, messageType: 'dataReport', payload: { APPdata: bytes.toString('base64') } });
-    expect(push).toEqual({ ok: true, message: { kind: 'data', imei: base.IMEI, platformDeviceId: 'a1b2c3', at: new Date(base.timestamp), bytes: new Uint8Array(bytes), upPacketSN: 17 } });
+    expect(push).toEqual({
+      ok: true,
+      message: { kind: 'data', imei: base.IMEI, platformDeviceId: 'a1b2c3', platformProductId: '15000001', at: new Date(base.timestamp), bytes: new Uint8Array(bytes), upPacketSN: 17 },
+    });
   });
 
   it('reads online/offline, events and command responses', () => {
     expect(parseCtwingPush({ ...base, messageType: 'deviceOnlineOfflineReport', eventType: 0 })).toMatchObject({ ok: true, message: { kind: 'online', online: false } });
     expect(parseCtwingPush({ ...base, messageType: 'eventReport', eventType: 3, eventContent: { valve: 'stuck' } })).toMatchObject({ ok: true, message: { kind: 'event', level: 'fault' } });
     expect(parseCtwingPush({ ...base, messageType: 'commandResponse', taskId: 88, result: { resultCode: 'SUCCESSFUL' } })).toMatchObject({ ok: true, message: { kind: 'command-response', taskId: '88', resultCode: 'SUCCESSFUL' } });
+    // As a public integration logged it: an LwM2M device's command reached it (`resultDetail` empty).
+    expect(parseCtwingPush({ ...base, messageType: 'commandResponse', taskId: 1, result: { resultDetail: '', resultCode: 'DELIVERED' } })).toMatchObject({
+      ok: true,
+      message: { kind: 'command-response', taskId: '1', resultCode: 'DELIVERED', resultDetail: '' },
+    });
   });
 
   it('refuses malformed pushes with a reason, never throwing', () => {

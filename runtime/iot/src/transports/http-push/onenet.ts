@@ -79,11 +79,18 @@ function scanValue(body: string, start: number): string | undefined {
   return undefined;
 }
 
-/** One message inside a OneNET push. */
+/**
+ * One message inside a OneNET push. `imei` comes with NB-IoT devices' messages: the NB-IoT command API
+ * names the device by it (see onenet-command-api.ts).
+ */
 export type OneNetMessage =
-  | { type: 1; devId: string; dsId: string; at: Date; value: unknown }
-  | { type: 2; devId: string; at: Date; online: boolean; loginType: number | null }
-  | { type: 7; devId: string; at: Date; commandId: string | null; result: unknown };
+  | { type: 1; devId: string; imei: string | null; dsId: string; at: Date; value: unknown }
+  | { type: 2; devId: string; imei: string | null; at: Date; online: boolean; loginType: number | null }
+  /**
+   * A cached command's result (NB-IoT only): `commandId` is the uuid the command API answered with;
+   * `confirmStatus` 0 when the device confirmed it, another number when it did not, null while only sent.
+   */
+  | { type: 7; devId: string; imei: string | null; at: Date; commandId: string | null; sendStatus: number | null; confirmStatus: number | null; result: unknown };
 
 export type OneNetPush = { ok: true; messages: OneNetMessage[] } | { ok: false; code: 'bad_signature' | 'bad_body' | 'decrypt_failed'; reason: string };
 
@@ -133,16 +140,27 @@ function toMessage(m: unknown): OneNetMessage | null {
   if (!m || typeof m !== 'object') return null;
   const r = m as Record<string, unknown>;
   const devId = r.dev_id === undefined ? undefined : String(r.dev_id);
-  const at = new Date(Number(r.at));
+  const at = new Date(Number(r.at ?? r.confirm_time ?? r.send_time));
   if (!devId || Number.isNaN(at.getTime())) return null;
+  const imei = typeof r.imei === 'string' && r.imei ? r.imei : null;
+  const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : null);
   switch (r.type) {
     case 1:
       if (typeof r.ds_id !== 'string') return null;
-      return { type: 1, devId, dsId: r.ds_id, at, value: r.value };
+      return { type: 1, devId, imei, dsId: r.ds_id, at, value: r.value };
     case 2:
-      return { type: 2, devId, at, online: Number(r.status) === 1, loginType: typeof r.login_type === 'number' ? r.login_type : null };
+      return { type: 2, devId, imei, at, online: Number(r.status) === 1, loginType: typeof r.login_type === 'number' ? r.login_type : null };
     case 7:
-      return { type: 7, devId, at, commandId: typeof r.cmd_id === 'string' ? r.cmd_id : null, result: r };
+      return {
+        type: 7,
+        devId,
+        imei,
+        at,
+        commandId: typeof r.cmd_id === 'string' ? r.cmd_id : null,
+        sendStatus: int(r.send_status),
+        confirmStatus: int(r.confirm_status),
+        result: r,
+      };
     default:
       return null;
   }

@@ -1,91 +1,13 @@
-import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Reading } from '@shuiyun/sdk';
-import modbusSerial from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CodecRegistry } from '../../codecs/codec-registry.js';
 import type { DeviceIdentity } from '../../devices.js';
+// The in-test Modbus TCP device (modbus-serial's ServerTCP on loopback) is shared with the runtime's tests.
+import { ModbusTestDevice as RegisterBank } from '../../testing/modbus-device.js';
 import { IngestionPipeline, type TenantReading } from '../../pipeline/ingestion.js';
 import { ModbusPoller, type ModbusDevice } from './modbus-poller.js';
 import { RegisterMapError, type RegisterMapDefinition } from './register-map.js';
-
-interface LoggedRequest {
-  at: number;
-  unit: number;
-  fc: number;
-  address: number;
-  quantity: number;
-}
-
-/**
- * A Modbus TCP device: modbus-serial's own ServerTCP on a loopback port, serving registers the test
- * sets, with every request it receives logged off the wire (function, address, quantity).
- */
-class RegisterBank {
-  readonly holding = new Map<number, number>();
-  readonly input = new Map<number, number>();
-  readonly coils = new Map<number, boolean>();
-  readonly discrete = new Map<number, boolean>();
-  readonly requests: LoggedRequest[] = [];
-
-  private constructor(private readonly server: InstanceType<typeof modbusSerial.ServerTCP>) {}
-
-  static async start(unitID = 1, port?: number): Promise<RegisterBank> {
-    const value = <T>(bank: Map<number, T>) => (address: number): T => {
-      const v = bank.get(address);
-      if (v === undefined) throw { modbusErrorCode: 2 }; // illegal data address, as a real meter answers
-      return v;
-    };
-    const created: { bank?: RegisterBank } = {};
-    const server = new modbusSerial.ServerTCP(
-      {
-        getHoldingRegister: (a: number) => value(created.bank!.holding)(a),
-        getInputRegister: (a: number) => value(created.bank!.input)(a),
-        getCoil: (a: number) => value(created.bank!.coils)(a),
-        getDiscreteInput: (a: number) => value(created.bank!.discrete)(a),
-      },
-      // ServerTCP listens on `options.port || 502`: a numeric 0 would mean 502, the string asks the OS.
-      { host: '127.0.0.1', port: port ?? ('0' as unknown as number), unitID },
-    );
-    created.bank = new RegisterBank(server);
-    await new Promise<void>((resolve, reject) => {
-      server.on('initialized', () => resolve());
-      server.on('serverError', reject);
-    });
-    created.bank.netServer.on('connection', (socket: Socket) => created.bank!.logRequests(socket));
-    return created.bank;
-  }
-
-  /** ServerTCP does not say which port it got; its net.Server does. */
-  private get netServer(): NetServer {
-    return (this.server as unknown as { _server: NetServer })._server;
-  }
-
-  get port(): number {
-    return (this.netServer.address() as AddressInfo).port;
-  }
-
-  setUint32(address: number, value: number, order: 'big' | 'little' = 'big') {
-    const [high, low] = [Math.floor(value / 0x1_0000), value % 0x1_0000];
-    this.holding.set(address, order === 'big' ? high : low);
-    this.holding.set(address + 1, order === 'big' ? low : high);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private logRequests(socket: Socket) {
-    let buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 6 && buffer.length >= 6 + buffer.readUInt16BE(4)) {
-        const frame = buffer.subarray(0, 6 + buffer.readUInt16BE(4));
-        buffer = buffer.subarray(frame.length);
-        this.requests.push({ at: Date.now(), unit: frame[6]!, fc: frame[7]!, address: frame.readUInt16BE(8), quantity: frame.readUInt16BE(10) });
-      }
-    });
-  }
-}
 
 /** A device that accepts the connection and never answers (a hung meter or a dead serial line). */
 async function silentDevice(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -353,5 +275,76 @@ describe('ModbusPoller against a real Modbus TCP server (modbus-serial ServerTCP
     expect((thrown as RegisterMapError).issues).toEqual([{ path: 'MB-BAD: metrics.0.type', code: 'float_volume', message: expect.any(String) }]);
     const device: ModbusDevice = { identity: identity('MB-X'), host: '127.0.0.1', unitId: 300, registerMap: meterMap, intervalMs: 1_000 };
     expect(() => new ModbusPoller({ devices: [device], deliver: async () => undefined })).toThrow(/unitId/);
+  });
+});
+
+describe('ModbusPoller writes (downlink commands) against a real Modbus TCP server', () => {
+  it('writes a coil with FC 5 and registers with FC 6 and FC 16 over the device’s connection, seen on the server', async () => {
+    const meter = await bank();
+    fillMeter(meter);
+    meter.coils.set(16, false);
+    meter.holding.set(100, 0).set(200, 0).set(201, 0);
+    const online: string[] = [];
+    const p = poller({
+      devices: [{ identity: identity('MB-W1'), host: '127.0.0.1', port: meter.port, unitId: 1, registerMap: meterMap, intervalMs: 60_000 }],
+      deliver: async () => undefined,
+      onOnline: (d) => online.push(d.deviceKey),
+    });
+    expect(await p.write('MB-W1', { function: 'coil', address: 16, value: true })).toEqual({ ok: true });
+    expect(meter.coils.get(16)).toBe(true);
+    expect(await p.write('MB-W1', { function: 'holding_register', address: 100, words: [15] })).toEqual({ ok: true });
+    expect(meter.holding.get(100)).toBe(15);
+    expect(await p.write('MB-W1', { function: 'holding_register', address: 200, words: [0x0001, 0x86a0] })).toEqual({ ok: true });
+    expect([meter.holding.get(200), meter.holding.get(201)]).toEqual([0x0001, 0x86a0]);
+    expect(meter.requests.map(({ fc, address, quantity }) => [fc, address, quantity])).toEqual([
+      [5, 16, 0xff00],
+      [6, 100, 15],
+      [16, 200, 2],
+    ]);
+    // An answered write is an answer: the device is online.
+    expect(online).toEqual(['MB-W1']);
+    await expect(p.write('MB-NONE', { function: 'coil', address: 16, value: true })).rejects.toThrow(/not polled here/);
+  });
+
+  it('tells a refused write (Modbus exception, device there) from an unanswered one (device unreachable)', async () => {
+    const meter = await bank();
+    fillMeter(meter);
+    meter.coils.set(16, false);
+    meter.refuseWrites.add(16);
+    const p = poller({
+      devices: [{ identity: identity('MB-W2'), host: '127.0.0.1', port: meter.port, unitId: 1, registerMap: meterMap, intervalMs: 60_000 }],
+      deliver: async () => undefined,
+      timeoutMs: 300,
+    });
+    const refused = await p.write('MB-W2', { function: 'coil', address: 16, value: true });
+    expect(refused).toMatchObject({ ok: false, unreachable: false, exceptionCode: 4 });
+    expect(refused.ok || refused.error.message).toMatch(/Modbus exception 4/);
+    expect(meter.coils.get(16)).toBe(false);
+    const unmapped = await p.write('MB-W2', { function: 'holding_register', address: 999, words: [1] });
+    expect(unmapped).toMatchObject({ ok: false, unreachable: false, exceptionCode: 2 });
+
+    await meter.close();
+    const gone = await p.write('MB-W2', { function: 'coil', address: 16, value: true });
+    expect(gone).toMatchObject({ ok: false, unreachable: true, exceptionCode: undefined });
+  });
+
+  it('neither polls nor writes after stop, and reports nothing for requests queued behind the stop', async () => {
+    const meter = await bank();
+    fillMeter(meter);
+    const offline: string[] = [];
+    const p = new ModbusPoller({
+      devices: [{ identity: identity('MB-W3'), host: '127.0.0.1', port: meter.port, unitId: 1, registerMap: meterMap, intervalMs: 60_000 }],
+      deliver: async () => undefined,
+      offlineAfterFailures: 1,
+      onOffline: (d) => offline.push(d.deviceKey),
+    });
+    await p.pollOnce('MB-W3');
+    const requests = meter.requests.length;
+    await p.stop();
+    expect(await p.pollOnce('MB-W3')).toMatchObject({ ok: false, unreachable: true });
+    expect(await p.write('MB-W3', { function: 'coil', address: 0, value: false })).toMatchObject({ ok: false, unreachable: true });
+    expect(meter.requests.length).toBe(requests);
+    expect(offline).toEqual([]);
+    expect(p.status('MB-W3')).toMatchObject({ online: true, consecutiveFailures: 0, polls: 1 });
   });
 });

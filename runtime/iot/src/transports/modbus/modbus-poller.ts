@@ -4,6 +4,7 @@ import type { DeviceIdentity } from '../../devices.js';
 import { planReads, type RegisterRead } from './read-plan.js';
 import { parseRegisterMap, RegisterMapError, type RegisterMapDefinition } from './register-map.js';
 import { registerValueToMilli } from './register-value.js';
+import type { ModbusWrite } from './write-request.js';
 
 /** A device the platform reads over Modbus TCP (a meter, or a meter behind a serial gateway). */
 export interface ModbusDevice {
@@ -41,6 +42,12 @@ export interface ModbusPollerOptions {
 }
 
 export type PollOutcome = { ok: true; readings: Reading[] } | { ok: false; error: Error; unreachable: boolean };
+/**
+ * How a write went: answered (the device echoed it), refused with a Modbus exception (`exceptionCode`,
+ * the device is there and said no), or unanswered (`unreachable`: no connection, a timeout, or a gateway
+ * reporting that the device behind it did not answer).
+ */
+export type WriteOutcome = { ok: true } | { ok: false; error: Error; unreachable: boolean; exceptionCode: number | undefined };
 
 export interface DevicePollStatus {
   /** Undefined until the first poll has an outcome. */
@@ -56,6 +63,8 @@ export interface DevicePollStatus {
 // object is the client class and also carries itself as `.default`, which satisfies both views.
 const ModbusRTU = modbusSerial.default;
 type ModbusRTU = InstanceType<typeof ModbusRTU>;
+
+const STOPPED = 'polling of this device has stopped';
 
 /** Exceptions a gateway answers for the meter behind it that did not: as good as no answer. */
 const GATEWAY_NO_ANSWER = new Set([10, 11]);
@@ -85,6 +94,8 @@ class PolledDevice {
   private queue: Promise<unknown> = Promise.resolve();
   timer: NodeJS.Timeout | undefined;
   nextAt = 0;
+  /** Set by close: a request queued behind it must not open a new connection. */
+  private closed = false;
 
   constructor(
     readonly device: ModbusDevice,
@@ -106,8 +117,16 @@ class PolledDevice {
     return run;
   }
 
+  /** One write over the device's connection, in turn with its polls (Modbus TCP devices often serve one request at a time). */
+  write(write: ModbusWrite): Promise<WriteOutcome> {
+    const run = this.queue.then(() => this.writeNow(write));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Waits for the running poll, then drops the connection. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue;
     this.disconnect();
   }
@@ -116,7 +135,27 @@ class PolledDevice {
     return this.options.timeoutMs ?? 2_000;
   }
 
+  private async writeNow(write: ModbusWrite): Promise<WriteOutcome> {
+    if (this.closed) return { ok: false, error: new Error(STOPPED), unreachable: true, exceptionCode: undefined };
+    try {
+      const client = await this.connect();
+      if (write.function === 'coil') await client.writeCoil(write.address, write.value);
+      else if (write.words.length === 1) await client.writeRegister(write.address, write.words[0]!);
+      else await client.writeRegisters(write.address, write.words);
+    } catch (thrown) {
+      const error = asError(thrown);
+      const unreachable = error.modbusCode === undefined || GATEWAY_NO_ANSWER.has(error.modbusCode);
+      if (unreachable) this.disconnect();
+      else this.answered(new Date());
+      return { ok: false, error, unreachable, exceptionCode: unreachable ? undefined : error.modbusCode };
+    }
+    this.answered(new Date());
+    return { ok: true };
+  }
+
   private async pollNow(): Promise<PollOutcome> {
+    // Queued before a stop: it neither counts as a failure nor reports the device offline.
+    if (this.closed) return { ok: false, error: new Error(STOPPED), unreachable: true };
     const { identity } = this.device;
     this.status.polls++;
     this.status.lastPolledAt = new Date();
@@ -175,6 +214,7 @@ class PolledDevice {
   }
 
   private async connect(): Promise<ModbusRTU> {
+    if (this.closed) throw new Error(STOPPED);
     if (this.client?.isOpen) return this.client;
     this.disconnect();
     const client = new ModbusRTU();
@@ -257,6 +297,16 @@ export class ModbusPoller {
     const polled = this.devices.get(deviceKey);
     if (!polled) return Promise.reject(new Error(`${deviceKey} is not polled here`));
     return polled.poll();
+  }
+
+  /**
+   * Writes a coil or holding registers on one device (a downlink command), over its connection and in
+   * turn with its polls. Resolves with the outcome; rejects only for a device this poller does not poll.
+   */
+  write(deviceKey: string, write: ModbusWrite): Promise<WriteOutcome> {
+    const polled = this.devices.get(deviceKey);
+    if (!polled) return Promise.reject(new Error(`${deviceKey} is not polled here`));
+    return polled.write(write);
   }
 
   status(deviceKey: string): DevicePollStatus | undefined {

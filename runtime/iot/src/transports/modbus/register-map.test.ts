@@ -94,6 +94,54 @@ describe('register map validation', () => {
   });
 });
 
+describe('downlink services in the register map', () => {
+  const withServices = (services: Record<string, unknown>) => ({ metrics: [{ metric: 'valve_state', function: 'coil', address: 16 }], services });
+
+  it('takes coil and holding-register writes with a fixed value or a parameter, and fills in their defaults', () => {
+    const map = parseRegisterMap(
+      withServices({
+        valve_open: { function: 'coil', address: 16, value: true },
+        set_interval: { function: 'holding_register', address: 100, param: 'minutes' },
+        set_limit: { function: 'holding_register', address: 200, type: 'int32', value: -5 },
+      }),
+    );
+    expect(map.services).toEqual({
+      valve_open: { function: 'coil', address: 16, value: true },
+      set_interval: { function: 'holding_register', address: 100, type: 'uint16', wordOrder: 'big', param: 'minutes' },
+      set_limit: { function: 'holding_register', address: 200, type: 'int32', wordOrder: 'big', value: -5 },
+    });
+    expect(parseRegisterMap(withServices({})).services).toEqual({});
+    expect(parseRegisterMap({ metrics: [{ metric: 'valve_state', function: 'coil', address: 16 }] }).services).toEqual({});
+  });
+
+  it('refuses writes to read-only functions, values that do not fit, both or neither of value and param, and bad names', () => {
+    const issues = issuesOf(
+      withServices({
+        valve_open: { function: 'discrete_input', address: 16, value: true },
+        valve_close: { function: 'coil', address: 16 },
+        set_a: { function: 'holding_register', address: 1, value: 70_000 },
+        set_b: { function: 'holding_register', address: 1, type: 'int16', value: 1, param: 'x' },
+        set_c: { function: 'holding_register', address: 65_535, type: 'uint32', value: 1 },
+        set_d: { function: 'holding_register', address: 1, type: 'float32', value: 1 },
+        set_e: { function: 'coil', address: 1, value: 1 },
+        '1bad': { function: 'coil', address: 1, value: true },
+      }),
+    );
+    expect(issues.map((i) => `${i.path} ${i.code}`).sort()).toEqual(
+      [
+        'services.valve_open.function invalid_union',
+        'services.valve_close.value value_or_param',
+        'services.set_a.value value_out_of_range',
+        'services.set_b.param value_or_param',
+        'services.set_c.address address_overflow',
+        'services.set_d.type invalid_value',
+        'services.set_e.value invalid_type',
+        'services.1bad invalid_key',
+      ].sort(),
+    );
+  });
+});
+
 describe('register values', () => {
   const one = (definition: Record<string, unknown>) =>
     parseRegisterMap({ metrics: [{ metric: 'x', function: 'input_register', address: 0, unit: '', ...definition }] }).entries[0]!;

@@ -25,6 +25,22 @@ export const registerUnits = {
 export type RegisterUnit = keyof typeof registerUnits;
 
 export const modbusFunctions = ['holding_register', 'input_register', 'coil', 'discrete_input'] as const;
+/** Register types a downlink may write: integers only, so what the platform sends is exactly what was asked. */
+export const writableRegisterTypes = ['uint16', 'int16', 'uint32', 'int32'] as const;
+export type WritableRegisterType = (typeof writableRegisterTypes)[number];
+
+const registerTypeRange: Record<WritableRegisterType, [number, number]> = {
+  uint16: [0, 0xffff],
+  int16: [-0x8000, 0x7fff],
+  uint32: [0, 0xffff_ffff],
+  int32: [-0x8000_0000, 0x7fff_ffff],
+};
+
+/** True when `value` is a whole number a register of `type` can hold. */
+export function fitsRegisterType(type: WritableRegisterType, value: number): boolean {
+  const [min, max] = registerTypeRange[type];
+  return Number.isSafeInteger(value) && value >= min && value <= max;
+}
 export type ModbusFunction = (typeof modbusFunctions)[number];
 
 /** Value types and the 16-bit registers each spans; `bool` is the one type of coils and discrete inputs. */
@@ -56,8 +72,49 @@ const entryInput = z.strictObject({
   unit: z.string().optional(),
 });
 
+/**
+ * A downlink service (开阀, 关阀, 设置上报间隔…) as one Modbus write: a coil is written with FC 5, a
+ * holding register with FC 6 (one word) or FC 16 (a 32-bit value, two words). The value is fixed in the
+ * map (`value`), or taken from the command's parameter of that name (`param`).
+ */
+const writeInput = z.discriminatedUnion('function', [
+  z.strictObject({
+    function: z.literal('coil'),
+    address: z.number().int().min(0).max(65_535),
+    value: z.boolean().optional(),
+    /** A bool input of the thing-model service. */
+    param: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/).optional(),
+  }),
+  z.strictObject({
+    function: z.literal('holding_register'),
+    address: z.number().int().min(0).max(65_535),
+    type: z.enum(writableRegisterTypes).default('uint16'),
+    wordOrder: z.enum(['big', 'little']).default('big'),
+    value: z.number().int().optional(),
+    /** An int input of the thing-model service. */
+    param: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/).optional(),
+  }),
+]);
+
+const checkedWrite = writeInput.superRefine((write, ctx) => {
+  const issue = (field: string, code: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message, params: { code } });
+  if ((write.value === undefined) === (write.param === undefined)) {
+    issue(write.value === undefined ? 'value' : 'param', 'value_or_param', 'a write takes either a fixed value or a param, exactly one of them');
+  }
+  if (write.function !== 'holding_register') return;
+  const words = registerTypeWords[write.type];
+  if (write.address + words > 65_536) issue('address', 'address_overflow', 'the value runs past address 65535');
+  if (write.value !== undefined && !fitsRegisterType(write.type, write.value)) {
+    issue('value', 'value_out_of_range', `${write.value} does not fit a ${write.type}`);
+  }
+});
+
 /** A register map as a product declares it (JSON in the product's settings). */
 export type RegisterMapDefinition = z.input<typeof checkedMap>;
+/** A downlink service's write as the map declares it. */
+export type RegisterWriteDefinition = z.input<typeof writeInput>;
+/** A validated downlink write; `value` or `param` is set, never both. */
+export type RegisterWrite = z.output<typeof writeInput>;
 
 export interface RegisterEntry {
   metric: string;
@@ -77,6 +134,8 @@ export interface RegisterEntry {
 export interface RegisterMap {
   entries: RegisterEntry[];
   maxRegistersPerRead: number;
+  /** Downlink services by thing-model service identifier. */
+  services: Record<string, RegisterWrite>;
 }
 
 export interface RegisterMapIssue {
@@ -133,6 +192,11 @@ const checkedMap = z
     metrics: z.array(checkedEntry).min(1).max(500),
     /** Some devices answer fewer registers per request than the spec's 125. */
     maxRegistersPerRead: z.number().int().min(2).max(MODBUS_MAX_REGISTERS).default(MODBUS_MAX_REGISTERS),
+    /** Downlink services (valve_open, valve_close…) by thing-model service identifier. */
+    services: z
+      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a letter, then letters, digits or _; at most 64'), checkedWrite)
+      .refine((services) => Object.keys(services).length <= 64, 'at most 64 services')
+      .default({}),
   })
   .superRefine((map, ctx) => {
     const seen = new Set<string>();
@@ -173,5 +237,5 @@ export function parseRegisterMap(definition: unknown): RegisterMap {
       milliExponent: e.scale + conversion.exponent + 3,
     };
   });
-  return { entries, maxRegistersPerRead: parsed.data.maxRegistersPerRead };
+  return { entries, maxRegistersPerRead: parsed.data.maxRegistersPerRead, services: parsed.data.services };
 }
