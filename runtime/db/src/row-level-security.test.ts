@@ -11,6 +11,16 @@ import {
   buildings,
   communities,
   deviceCommands,
+  workflowDefinitions,
+  workflowForms,
+  workflowHistory,
+  workflowIncidents,
+  workflowInstances,
+  workflowJobs,
+  workflowSubscriptions,
+  workflowTaskEvents,
+  workflowTimers,
+  workflowUserTasks,
   devices,
   deviceStateHistory,
   identityProviders,
@@ -185,6 +195,20 @@ async function seed(db: Database) {
         orgPath: c1!.orgPath,
         expiresAt: new Date(Date.now() + 3_600_000),
       });
+      const [definition] = await tx
+        .insert(workflowDefinitions)
+        .values({ ...t, processId: 'repair', version: 1, resourceName: 'repair.bpmn', xml: '<definitions/>', checksum: `sum-${tenant.code}`, info: {} })
+        .returning();
+      await tx.insert(workflowForms).values({ ...t, formId: 'dispatch', version: 1, resourceName: 'dispatch.form', schema: {}, checksum: `form-${tenant.code}` });
+      const [instance] = await tx.insert(workflowInstances).values({ ...t, definitionId: definition!.id, processId: 'repair', version: 1 }).returning();
+      const inst = { ...t, instanceId: instance!.id };
+      const [job] = await tx.insert(workflowJobs).values({ ...inst, key: 'job-1', elementId: 'check', processId: 'repair', type: 'meter.check', retries: 3 }).returning();
+      const [task] = await tx.insert(workflowUserTasks).values({ ...inst, key: 'task-1', elementId: 'dispatch', processId: 'repair', candidateGroups: ['crew'] }).returning();
+      await tx.insert(workflowTaskEvents).values({ ...t, taskId: task!.id, event: 'created' });
+      await tx.insert(workflowSubscriptions).values({ ...inst, definitionId: definition!.id, key: 'sub-1', elementId: 'wait', messageName: 'replaced', correlationKey: `M-${tenant.code}` });
+      await tx.insert(workflowTimers).values({ ...inst, definitionId: definition!.id, key: 'timer-1', elementId: 'sla', dueAt: new Date(Date.now() + 3_600_000) });
+      await tx.insert(workflowIncidents).values({ ...inst, elementId: 'check', kind: 'job', message: 'no answer', jobId: job!.id });
+      await tx.insert(workflowHistory).values({ ...inst, elementId: 'start', elementType: 'bpmn:StartEvent', event: 'completed', at: new Date() });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -359,6 +383,16 @@ describe.each(drivers)('row-level security on %s', (driver) => {
         'device_commands',
         (tx) => tx.insert(deviceCommands).values({ ...b, deviceId: s.companyB.device, service: 'valve_open', serial: 1, payloadHex: 'EVIL', expiresAt: new Date() }),
       ],
+      [
+        'workflow_definitions',
+        (tx) => tx.insert(workflowDefinitions).values({ ...b, processId: 'evil', version: 1, resourceName: 'evil.bpmn', xml: '<x/>', checksum: 'evil', info: {} }),
+      ],
+      ['workflow_forms', (tx) => tx.insert(workflowForms).values({ ...b, formId: 'evil', version: 1, resourceName: 'evil.form', schema: {}, checksum: 'evil' })],
+      [
+        'workflow_instances',
+        (tx) => tx.insert(workflowInstances).values({ ...b, definitionId: 1, processId: 'evil', version: 1 }),
+      ],
+      ['workflow_history', (tx) => tx.insert(workflowHistory).values({ ...b, instanceId: 1, elementId: 'evil', elementType: 'x', event: 'completed', at: new Date() })],
       [
         'tenants',
         (tx) =>

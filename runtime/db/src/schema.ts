@@ -716,3 +716,285 @@ export const deviceCommands = pgTable(
   ],
 );
 
+// ─── Workflow (流程): the embedded engine's definitions, instances and everything they wait on ───
+
+/** Where a process instance stands; `active` includes instances held by an open incident. */
+export type WorkflowInstanceState = 'active' | 'completed' | 'terminated' | 'canceled';
+
+/**
+ * 流程定义: one version of one BPMN process of a tenant. Deploying a file whose process is unchanged
+ * (same checksum as the newest version) adds no version, as on Zeebe. `info` is what the compiler read
+ * from the file (start events, user tasks, job types, called processes).
+ */
+export const workflowDefinitions = pgTable(
+  'workflow_definitions',
+  {
+    id: id(),
+    ...tenantColumns(),
+    processId: text('process_id').notNull(),
+    version: integer('version').notNull(),
+    name: text('name'),
+    resourceName: text('resource_name').notNull(),
+    xml: text('xml').notNull(),
+    checksum: text('checksum').notNull(),
+    info: jsonb('info').$type<Record<string, unknown>>().notNull(),
+    deployedBy: ref('deployed_by'),
+    deployedAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('workflow_definitions_tenant_process_version_key').on(t.tenantId, t.processId, t.version),
+    index('workflow_definitions_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+/** 表单: a form-js schema deployed with the processes whose user tasks show it (`zeebe:formDefinition formId`). */
+export const workflowForms = pgTable(
+  'workflow_forms',
+  {
+    id: id(),
+    ...tenantColumns(),
+    formId: text('form_id').notNull(),
+    version: integer('version').notNull(),
+    resourceName: text('resource_name').notNull(),
+    schema: jsonb('schema').$type<Record<string, unknown>>().notNull(),
+    checksum: text('checksum').notNull(),
+    deployedBy: ref('deployed_by'),
+    deployedAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('workflow_forms_tenant_form_version_key').on(t.tenantId, t.formId, t.version),
+    index('workflow_forms_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+/**
+ * 流程实例: the engine's snapshot between two events (an instance is never held in memory while it
+ * waits), its process-scope variables, and its place under a parent's call activity.
+ */
+export const workflowInstances = pgTable(
+  'workflow_instances',
+  {
+    id: id(),
+    ...tenantColumns(),
+    definitionId: ref('definition_id')
+      .notNull()
+      .references(() => workflowDefinitions.id),
+    processId: text('process_id').notNull(),
+    version: integer('version').notNull(),
+    parentId: ref('parent_id').references((): AnyPgColumn => workflowInstances.id),
+    /** The parent's call-activity activation this instance answers. */
+    parentCallKey: text('parent_call_key'),
+    businessKey: text('business_key'),
+    state: text('state').$type<WorkflowInstanceState>().notNull().default('active'),
+    snapshot: jsonb('snapshot'),
+    variables: jsonb('variables').$type<Record<string, unknown>>().notNull().default({}),
+    openIncidents: integer('open_incidents').notNull().default(0),
+    startedBy: ref('started_by'),
+    startedAt: createdAt(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('workflow_instances_tenant_path_gist').using('gist', t.tenantPath),
+    index('workflow_instances_tenant_state_idx').on(t.tenantId, t.state, t.id),
+    index('workflow_instances_definition_idx').on(t.definitionId),
+    index('workflow_instances_parent_idx').on(t.parentId),
+    check('workflow_instances_state_check', sql`${t.state} in ('active', 'completed', 'terminated', 'canceled')`),
+  ],
+);
+
+export type WorkflowJobState = 'activatable' | 'activated' | 'failed';
+
+/**
+ * 作业: a service task's work item for a job worker. Activated with a deadline (past it, another worker may
+ * take it); failed with retries left → activatable again after a back-off; no retries left → `failed`
+ * with an open incident until an operator gives it retries. Deleted when the instance moves on.
+ */
+export const workflowJobs = pgTable(
+  'workflow_jobs',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id')
+      .notNull()
+      .references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    elementId: text('element_id').notNull(),
+    processId: text('process_id').notNull(),
+    type: text('type').notNull(),
+    retries: integer('retries').notNull(),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    variables: jsonb('variables').$type<Record<string, unknown>>().notNull().default({}),
+    state: text('state').$type<WorkflowJobState>().notNull().default('activatable'),
+    worker: text('worker'),
+    deadline: timestamp('deadline', { withTimezone: true }),
+    retryAt: timestamp('retry_at', { withTimezone: true }).notNull().defaultNow(),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('workflow_jobs_instance_key').on(t.instanceId, t.key),
+    index('workflow_jobs_activatable_idx').on(t.type, t.retryAt).where(sql`${t.state} = 'activatable'`),
+    index('workflow_jobs_deadline_idx').on(t.deadline).where(sql`${t.state} = 'activated'`),
+    index('workflow_jobs_tenant_path_gist').using('gist', t.tenantPath),
+    check('workflow_jobs_state_check', sql`${t.state} in ('activatable', 'activated', 'failed')`),
+  ],
+);
+
+export type WorkflowTaskState = 'created' | 'completed' | 'canceled';
+
+/**
+ * 待办: a user task the platform's task list shows. Candidate groups are role codes of the tenant,
+ * candidate users are user names. Kept after completion as the task history.
+ */
+export const workflowUserTasks = pgTable(
+  'workflow_user_tasks',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id')
+      .notNull()
+      .references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    elementId: text('element_id').notNull(),
+    processId: text('process_id').notNull(),
+    name: text('name'),
+    assignee: text('assignee'),
+    candidateGroups: text('candidate_groups').array().notNull().default(sql`'{}'::text[]`),
+    candidateUsers: text('candidate_users').array().notNull().default(sql`'{}'::text[]`),
+    formKey: text('form_key'),
+    formId: text('form_id'),
+    dueDate: timestamp('due_date', { withTimezone: true }),
+    followUpDate: timestamp('follow_up_date', { withTimezone: true }),
+    variables: jsonb('variables').$type<Record<string, unknown>>().notNull().default({}),
+    state: text('state').$type<WorkflowTaskState>().notNull().default('created'),
+    completedBy: ref('completed_by'),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('workflow_user_tasks_instance_key').on(t.instanceId, t.key),
+    index('workflow_user_tasks_tenant_path_gist').using('gist', t.tenantPath),
+    index('workflow_user_tasks_open_idx').on(t.tenantId, t.state, t.id),
+    index('workflow_user_tasks_assignee_idx').on(t.assignee).where(sql`${t.state} = 'created'`),
+    index('workflow_user_tasks_groups_gin').using('gin', t.candidateGroups),
+    check('workflow_user_tasks_state_check', sql`${t.state} in ('created', 'completed', 'canceled')`),
+  ],
+);
+
+/** Who did what to a user task and when: created, claimed, unclaimed, assigned, completed, canceled. */
+export const workflowTaskEvents = pgTable(
+  'workflow_task_events',
+  {
+    id: id(),
+    ...tenantColumns(),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => workflowUserTasks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    actorId: ref('actor_id'),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    at: createdAt(),
+  },
+  (t) => [index('workflow_task_events_task_idx').on(t.taskId, t.id), index('workflow_task_events_tenant_path_gist').using('gist', t.tenantPath)],
+);
+
+/**
+ * A message an instance (or, with no instance, a definition's message start event) waits for: the
+ * message name and the correlation key evaluated when the subscription opened.
+ */
+export const workflowSubscriptions = pgTable(
+  'workflow_subscriptions',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id').references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    definitionId: ref('definition_id')
+      .notNull()
+      .references(() => workflowDefinitions.id),
+    key: text('key').notNull(),
+    elementId: text('element_id').notNull(),
+    messageName: text('message_name').notNull(),
+    correlationKey: text('correlation_key'),
+    interrupting: boolean('interrupting').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('workflow_subscriptions_message_idx').on(t.tenantId, t.messageName, t.correlationKey),
+    index('workflow_subscriptions_instance_idx').on(t.instanceId),
+    index('workflow_subscriptions_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+/** A timer an instance (or a definition's timer start event) waits for; the scheduler fires it at `due_at`. */
+export const workflowTimers = pgTable(
+  'workflow_timers',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id').references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    definitionId: ref('definition_id')
+      .notNull()
+      .references(() => workflowDefinitions.id),
+    key: text('key').notNull(),
+    elementId: text('element_id').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /** For cycles: repetitions still to come (null: for ever) and the ISO 8601 interval. */
+    repetitionsLeft: integer('repetitions_left'),
+    interval: text('interval'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('workflow_timers_due_idx').on(t.dueAt),
+    index('workflow_timers_instance_idx').on(t.instanceId),
+    index('workflow_timers_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+/** 异常: what stops an instance until an operator acts (a job out of retries, an expression that failed). */
+export const workflowIncidents = pgTable(
+  'workflow_incidents',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id')
+      .notNull()
+      .references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    elementId: text('element_id').notNull(),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    /** The engine's own key for an incident it raised (an expression that failed, an unhandled error). */
+    engineKey: text('engine_key'),
+    jobId: ref('job_id').references(() => workflowJobs.id, { onDelete: 'set null' }),
+    state: text('state').$type<'open' | 'resolved'>().notNull().default('open'),
+    createdAt: createdAt(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: ref('resolved_by'),
+  },
+  (t) => [
+    index('workflow_incidents_instance_idx').on(t.instanceId),
+    index('workflow_incidents_open_idx').on(t.tenantId, t.id).where(sql`${t.state} = 'open'`),
+    index('workflow_incidents_tenant_path_gist').using('gist', t.tenantPath),
+    check('workflow_incidents_state_check', sql`${t.state} in ('open', 'resolved')`),
+  ],
+);
+
+/** 流转记录: every element an instance entered and left, with times. */
+export const workflowHistory = pgTable(
+  'workflow_history',
+  {
+    id: id(),
+    ...tenantColumns(),
+    instanceId: ref('instance_id')
+      .notNull()
+      .references(() => workflowInstances.id, { onDelete: 'cascade' }),
+    elementId: text('element_id').notNull(),
+    elementType: text('element_type').notNull(),
+    name: text('name'),
+    event: text('event').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('workflow_history_instance_idx').on(t.instanceId, t.id), index('workflow_history_tenant_path_gist').using('gist', t.tenantPath)],
+);

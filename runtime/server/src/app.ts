@@ -35,6 +35,10 @@ import { operationsRoutes, createMetrics } from './observability/routes.js';
 import { PermissionModel } from './permissions/permission-model.js';
 import { roleRoutes } from './permissions/routes.js';
 import { tenantRoutes } from './tenancy/routes.js';
+import { EmbeddedWorkflowEngine, type WorkflowEngine } from './workflow/engine.js';
+import { processRoutes } from './workflow/process-routes.js';
+import { taskRoutes } from './workflow/task-routes.js';
+import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
 
 export interface Runtime {
   app: Express;
@@ -46,6 +50,8 @@ export interface Runtime {
   logger: Logger;
   /** Device ingestion; present when the runtime has an analytics store. */
   iot: IotRuntime | undefined;
+  /** BPMN processes, job workers and the task list. */
+  workflow: WorkflowEngine;
   /** Stops ingestion and writes what is buffered; the caller closes the databases. */
   close(): Promise<void>;
 }
@@ -56,12 +62,14 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** The analytics store readings go to; without one the runtime serves no device data. */
   analytics?: AnalyticsStore | undefined;
+  /** For tests: the workflow engine's timer and job polling period; 0 runs no background loops. */
+  workflowTickMs?: number | undefined;
 }
 
 const VERSION = '0.1.0';
 
 /** Wires the runtime's HTTP API over an opened, migrated database. */
-export async function createRuntime({ database, config, analytics, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
+export async function createRuntime({ database, config, analytics, workflowTickMs, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
   const signer = await TokenSigner.load(database.db, config.SHUIYUN_ACCESS_TOKEN_TTL);
   const permissions = await PermissionModel.load(database.db);
   const signIn = new SignInService(database.db, signer, {
@@ -72,6 +80,8 @@ export async function createRuntime({ database, config, analytics, logger = pino
   await joinCluster(database, permissions, signIn, logger);
   const metrics = createMetrics();
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
+  const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
+  const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -91,6 +101,8 @@ export async function createRuntime({ database, config, analytics, logger = pino
     ...statisticsRoutes(analytics),
     ...pushEndpointRoutes,
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
+    ...processRoutes(workflow),
+    ...taskRoutes(workflow, permissions),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -124,6 +136,8 @@ export async function createRuntime({ database, config, analytics, logger = pino
   app.use(metrics.middleware);
   // NB-IoT platform push keeps its raw body (OneNET signs the bytes as sent); the JSON parser then skips it.
   app.use(PUSH_PATH_PREFIX, pushBodyParser());
+  // A deployment carries whole BPMN files; every other request stays under the general limit.
+  app.use('/api/workflow/deployments', express.json({ limit: '4mb', strict: true }));
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
   app.use(
     // Sign-in by password and the start of single sign-on (each SSO start stores a state row).
@@ -155,8 +169,11 @@ export async function createRuntime({ database, config, analytics, logger = pino
     signIn,
     logger,
     iot,
+    workflow,
     close: async () => {
+      unbridge?.();
       await iot?.close();
+      await workflow.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -73,6 +74,16 @@ const schema = z.object({
   SHUIYUN_DEMO_PASSWORD: z.string().min(10).optional(),
   /** Public base URL, for OIDC redirect URIs. */
   SHUIYUN_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * `embedded` runs BPMN in-process with its state in the database. `zeebe` is refused for now: the
+   * adapter cannot be proven here (see the README, "Workflow").
+   */
+  WORKFLOW_ENGINE: z
+    .enum(['embedded', 'zeebe'])
+    .default('embedded')
+    .refine((engine) => engine === 'embedded', 'zeebe is not available in this build: its broker cannot be run and tested here (README, "Workflow"); use embedded'),
+  /** This node's name on the jobs it works (`workflow_jobs.worker`); unset means `<host>-<pid>`. */
+  WORKFLOW_NODE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore').default(`${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,87 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeMeterDataReply } from '@shuiyun/codec-cjt188';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildRuntime, childRuntime, freePort } from '../testing/child-runtime.js';
 
 /**
  * kill -9 while meters publish with QoS 1: after a restart on the same data directory every reading the
  * broker acknowledged is stored, exactly once. The runtime runs as it does in production, the built
  * `dist/main.js` in its own process (`npm test` builds it first, in its typecheck step).
  */
-const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const PASSWORD = 'Crash-passw0rd-1';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
 describe('a runtime killed while meters publish', () => {
-  let dataDir: string;
-  let httpPort: number;
+  let rt: ChildRuntime;
   let mqttPort: number;
-  let child: ChildProcess | undefined;
-  const output: string[] = [];
-
-  const start = async () => {
-    child = spawn(process.execPath, [main], {
-      env: {
-        ...process.env,
-        PORT: String(httpPort),
-        HOST: '127.0.0.1',
-        MQTT_PORT: String(mqttPort),
-        MQTT_HOST: '127.0.0.1',
-        SHUIYUN_DATA_DIR: dataDir,
-        SHUIYUN_DEMO_PASSWORD: PASSWORD,
-        SHUIYUN_DEMO_METERS: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    const until = Date.now() + 60_000;
-    while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`the runtime exited: ${output.join('')}`);
-      const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
-      if (ready) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`the runtime did not become ready: ${output.join('')}`);
-  };
-  const api = async (method: string, path: string, token?: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as any;
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-
   beforeAll(async () => {
-    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test builds it) before this test`);
-    dataDir = mkdtempSync(join(tmpdir(), 'shuiyun-crash-'));
-    httpPort = await freePort();
     mqttPort = await freePort();
+    rt = await childRuntime({ password: PASSWORD, env: { MQTT_PORT: String(mqttPort), MQTT_HOST: '127.0.0.1' } });
   });
-  afterAll(() => {
-    child?.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => rt?.dispose());
+  const api = (method: string, path: string, token?: string, body?: unknown) => rt.api(method, path, token, body);
 
   it('keeps every acknowledged reading exactly once', async () => {
-    await start();
-    const login = async () => (await api('POST', '/api/auth/login', undefined, { username: 'admin@demo-county-a', password: PASSWORD })).accessToken as string;
+    await rt.start();
+    const login = () => rt.login('admin@demo-county-a');
     let token = await login();
     const product = await api('POST', '/api/products', token, {
       code: 'CRASH-188',
@@ -118,7 +59,7 @@ describe('a runtime killed while meters publish', () => {
       }
     });
     await new Promise((r) => setTimeout(r, 2_500));
-    child!.kill('SIGKILL');
+    await rt.kill();
     killed = true;
     // Forced ends settle every publish still waiting for a PUBACK: those are not acknowledged.
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
@@ -126,7 +67,7 @@ describe('a runtime killed while meters publish', () => {
     const total = [...acknowledged.values()].reduce((n, s) => n + s.size, 0);
     expect(total).toBeGreaterThan(50); // the kill came while readings were flowing
 
-    await start();
+    await rt.start();
     token = await login();
     for (const meter of meters) {
       const stored = await api('GET', `/api/devices/${meter.id}/readings?metric=cumulative_volume&limit=1000`, token);
@@ -135,6 +76,5 @@ describe('a runtime killed while meters publish', () => {
       const missing = [...acknowledged.get(meter.key)!].filter((at) => !times.includes(at));
       expect(missing, `acknowledged but lost for ${meter.key}`).toEqual([]);
     }
-    child!.kill('SIGTERM');
   });
 });

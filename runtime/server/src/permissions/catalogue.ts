@@ -16,6 +16,12 @@ export const permissionCatalogue = {
   'push-endpoint': ['read', 'create', 'update', 'delete'],
   alarm: ['read', 'acknowledge', 'clear'],
   'alarm-rule': ['read', 'create', 'update', 'delete'],
+  /** BPMN processes: definitions, instances, messages, incidents. */
+  process: ['read', 'deploy', 'start', 'cancel', 'message', 'retry'],
+  /** 待办: `read` is one's own and one's groups' tasks, `read-all` every task of the tenant. */
+  task: ['read', 'read-all', 'claim', 'assign', 'complete'],
+  /** For job workers outside the runtime (an integration service account). */
+  job: ['activate', 'complete'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

@@ -31,7 +31,31 @@ interface Fixtures {
   admin: number;
   victimUser: number;
   viewerRole: number;
+  /** A process instance waiting at a user task, with an incident on a job nobody serves. */
+  workflowInstance: number;
+  /** The victim's own BPMN process id. */
+  processId: string;
 }
+
+/** A user task for the administrators, beside a job no worker serves (an incident with its failed job). */
+const victimBpmn = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="victim" targetNamespace="http://shuiyun.example/bpmn">
+  <bpmn:process id="victim-process" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:parallelGateway id="fork"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing><bpmn:outgoing>f2</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:userTask id="approve"><bpmn:extensionElements><zeebe:assignmentDefinition candidateGroups="admin" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:serviceTask id="check"><bpmn:extensionElements><zeebe:taskDefinition type="victim.nobody-serves" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:endEvent id="end1"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork" />
+    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="approve" />
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="check" />
+    <bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="end1" />
+    <bpmn:sequenceFlow id="f4" sourceRef="check" targetRef="end2" />
+  </bpmn:process>
+</bpmn:definitions>`;
 
 const prefixOf = (path: string) => path.slice(0, path.indexOf('/:id'));
 const HIJACK = 'hijacked';
@@ -57,6 +81,12 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'POST /api/alarms/:id/clear': { note: HIJACK },
     'POST /api/devices/:id/commands': { service: 'valve_close' },
     'PATCH /api/alarm-rules/:id': { enabled: false, severity: 'info', params: {} },
+    'POST /api/workflow/incidents/:id/retry': { retries: 1 },
+    'POST /api/workflow/jobs/:id/complete': { worker: 'evil', variables: { hijacked: true } },
+    'POST /api/workflow/jobs/:id/fail': { worker: 'evil', errorMessage: HIJACK, retries: 0 },
+    'POST /api/workflow/jobs/:id/error': { worker: 'evil', errorCode: HIJACK },
+    'POST /api/tasks/:id/assign': { assignee: 'root@demo-county-a' },
+    'POST /api/tasks/:id/complete': { variables: { hijacked: true } },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -80,6 +110,9 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     '/api/devices': { productId: f.product, meterNumber: 'xt-evil', deviceKey: 'xt-evil', communityId: f.community },
     '/api/push-endpoints': { tenantId: f.tenantId, platform: 'ctwing', name: 'xt-evil' },
     '/api/alarm-rules': { tenantId: f.tenantId, ruleId: 'xt-evil', kind: 'offline' },
+    '/api/workflow/deployments': { tenantId: f.tenantId, resources: [{ name: 'xt-evil.bpmn', content: victimBpmn.replace(/victim-process/g, 'xt-evil') }] },
+    '/api/workflow/instances': { tenantId: f.tenantId, processId: f.processId, variables: { hijacked: true } },
+    '/api/workflow/messages': { tenantId: f.tenantId, name: 'victim-message', correlationKey: 'victim' },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -99,6 +132,11 @@ function filterQuery(path: string, key: string, f: Fixtures): { query: string; h
   if (key === 'buildingId') return named(f.building);
   if (key === 'productId') return named(f.product);
   if (key === 'deviceId') return named(f.device);
+  // The task list shows only one's own tasks unless asked for all: the group administrator (a supervisor) asks.
+  if (key === 'instanceId' && path === '/api/tasks') return { query: `scope=all&instanceId=${f.workflowInstance}`, history: false };
+  if (key === 'instanceId') return named(f.workflowInstance);
+  // A BPMN process id is a name, not a record: another tenant's names find nothing (200, empty).
+  if (key === 'processId') return { query: `processId=${f.processId}`, history: true };
   if (key === 'parentId' && path === '/api/tenants') return named(f.tenantId);
   if (key === 'parentId' && path === '/api/org-units') return named(f.org.ops);
   throw new Error(`no fixture for the list filter ${path}?${key}: add one to cross-tenant.test.ts`);
@@ -106,8 +144,12 @@ function filterQuery(path: string, key: string, f: Fixtures): { query: string; h
 
 const isTenantScoped = (route: RuntimeRoute) => route.path.startsWith('/api/') && route.permission !== 'public' && route.permission !== 'authenticated';
 
-/** Routes that move files instead of JSON pages and bodies: attacked by their own test below, not as lists and creates. */
-const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import'];
+/**
+ * Routes that move files instead of JSON pages and bodies: attacked by their own test below, not as lists and
+ * creates. Job activation takes no tenant: it hands out work of the caller's own tenant only (proven in
+ * runtime/server/src/workflow/workflow-api.test.ts).
+ */
+const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import', 'POST /api/workflow/jobs/activate'];
 /**
  * Statistics answer with figures per group, not pages of records: their tenant isolation (and the 404 for
  * a filter naming another tenant's record) is proven in runtime/server/src/iot/statistics-routes.test.ts.
@@ -201,6 +243,12 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
     for (const to of ['accepted', 'in_service']) await ok('POST', `/api/devices/${device.id}/transition`, 'group', { to });
     const command = await ok('POST', `/api/devices/${device.id}/commands`, 'group', { service: 'valve_close' });
     const audit = await ok('GET', `/api/audit?entity=communities&entityId=${community.id}`, 'group');
+    const processId = `victim-${code}`;
+    const content = victimBpmn.replace(/victim-process/g, processId);
+    const deployed = await ok('POST', '/api/workflow/deployments', 'group', { tenantId: home.id, resources: [{ name: 'victim.bpmn', content }] });
+    const instance = await ok('POST', '/api/workflow/instances', 'group', { tenantId: home.id, processId, variables: { victim: code } });
+    const [task] = (await ok('GET', `/api/tasks?scope=all&instanceId=${instance.id}`, 'group')).items;
+    const [incident] = (await ok('GET', `/api/workflow/incidents?instanceId=${instance.id}`, 'group')).items;
     return {
       tenantId: home.id,
       tenantPath: home.path,
@@ -219,6 +267,11 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/alarm-rules': alarmRule.id,
         '/api/alarms': alarm.id,
         '/api/device-commands': command.id,
+        '/api/workflow/definitions': deployed.processes[0].id,
+        '/api/workflow/instances': instance.id,
+        '/api/workflow/incidents': incident.id,
+        '/api/workflow/jobs': incident.jobId,
+        '/api/tasks': task.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -235,6 +288,11 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/alarm-rules': 'alarm_rules',
         '/api/alarms': 'alarms',
         '/api/device-commands': 'device_commands',
+        '/api/workflow/definitions': 'workflow_definitions',
+        '/api/workflow/instances': 'workflow_instances',
+        '/api/workflow/incidents': 'workflow_incidents',
+        '/api/workflow/jobs': 'workflow_jobs',
+        '/api/tasks': 'workflow_user_tasks',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,
@@ -244,6 +302,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       admin: seeded.admin.id,
       victimUser: user.id,
       viewerRole: seeded.viewer.id,
+      workflowInstance: instance.id,
+      processId,
     };
   }
 
@@ -452,7 +512,9 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
           + (select count(*) from communities where code = 'xt-evil') + (select count(*) from buildings where code = 'xt-evil')
           + (select count(*) from identity_providers where code = 'xt-evil') + (select count(*) from users where username = 'xt-evil')
           + (select count(*) from roles where code = 'xt-evil') + (select count(*) from products where code = 'xt-evil')
-          + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil') + (select count(*) from alarm_rules where rule_id = 'xt-evil'))::int as n`,
+          + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil') + (select count(*) from alarm_rules where rule_id = 'xt-evil')
+          + (select count(*) from workflow_definitions where process_id = 'xt-evil')
+          + (select count(*) from workflow_instances where variables ? 'hijacked'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
@@ -512,7 +574,9 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         ['root', 'demo-county-a'],
         ['demo-site-a1', 'demo-site-a1'],
       ] as const) {
-        const owners = new Set((await listAll(who, route.path)).map((item) => ownerOf(route.path, item)));
+        // The task list shows one's own work queue unless asked for every task: ask, for the widest view.
+        const path = route.path === '/api/tasks' ? '/api/tasks?scope=all' : route.path;
+        const owners = new Set((await listAll(who, path)).map((item) => ownerOf(route.path, item)));
         // County-a holds a record of every kind (its victim fixtures), so its lists cannot pass by being empty.
         if (home === 'demo-county-a') expect(owners.size, `${who} ${route.path} is not empty`).toBeGreaterThan(0);
         const outside = [...owners].filter((id) => !subtree(home).includes(id));
