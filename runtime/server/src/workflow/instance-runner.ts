@@ -1,4 +1,5 @@
 import {
+  queryRows,
   type Tx,
   workflowHistory,
   workflowIncidents,
@@ -11,10 +12,19 @@ import {
 } from '@shuiyun/db';
 import { AppError } from '@shuiyun/http';
 import { step, type StepEvent, type StepResult } from '@shuiyun/workflow';
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type DefinitionCache, type DefinitionRow, latestDefinition } from './definitions.js';
 
 export type InstanceRow = typeof workflowInstances.$inferSelect;
+
+/** One open row of an instance as `openRows` reads it: `key` is the wait's key (a child's call key). */
+interface OpenRow {
+  kind: 'job' | 'task' | 'subscription' | 'timer' | 'child' | 'incident';
+  id: number;
+  key: string | null;
+  state: string | null;
+  due: string | Date | null;
+}
 
 /** Told after a step commits-to-be (inside its transaction): jobs of these types can be activated. */
 export interface RunnerHooks {
@@ -98,7 +108,7 @@ export class InstanceRunner {
       })
       .where(eq(workflowInstances.id, row.id))
       .returning();
-    const raised = await this.reconcile(tx, updated!, result, now, depth);
+    const raised = await this.reconcile(tx, updated!, result, now, depth, event.type === 'start');
     // A BPMN error nobody caught in a called process goes up to the call activity, as on Zeebe: an error
     // boundary event there may catch it (and the child is cancelled with the call).
     const uncaught = raised.find((incident) => incident.kind === 'unhandled-error' && incident.errorCode);
@@ -114,16 +124,42 @@ export class InstanceRunner {
     return updated!;
   }
 
-  /** Brings the instance's rows in line with the step's lists; returns the incidents the step newly raised. */
-  private async reconcile(tx: Tx, instance: InstanceRow, result: StepResult, now: Date, depth: number): Promise<StepResult['incidents']> {
+  /** Everything the instance has open (and its user tasks and children of any state), in one round trip. */
+  private async openRows(tx: Tx, instanceId: number): Promise<OpenRow[]> {
+    return queryRows<OpenRow>(
+      tx,
+      sql`select 'job' as kind, id::int as id, key, null::text as state, null::timestamptz as due from workflow_jobs where instance_id = ${instanceId}
+          union all select 'task', id::int, key, state, null from workflow_user_tasks where instance_id = ${instanceId}
+          union all select 'subscription', id::int, key, null, null from workflow_subscriptions where instance_id = ${instanceId}
+          union all select 'timer', id::int, key, null, due_at from workflow_timers where instance_id = ${instanceId}
+          union all select 'child', id::int, parent_call_key, state, null from workflow_instances where parent_id = ${instanceId}
+          union all select 'incident', id::int, engine_key, null, null from workflow_incidents
+            where instance_id = ${instanceId} and state = 'open' and engine_key is not null`,
+    );
+  }
+
+  /**
+   * Brings the instance's rows in line with the step's lists (one read of what is open, then only the
+   * writes that changed something); returns the incidents the step newly raised.
+   */
+  private async reconcile(tx: Tx, instance: InstanceRow, result: StepResult, now: Date, depth: number, fresh: boolean): Promise<StepResult['incidents']> {
     const scope = { tenantId: instance.tenantId, tenantPath: instance.tenantPath, instanceId: instance.id };
+    // A new instance has nothing open yet.
+    const rows = fresh ? [] : await this.openRows(tx, instance.id);
+    const of = (kind: OpenRow['kind']) => rows.filter((r) => r.kind === kind);
+    let incidentsChanged = false;
 
     // Jobs: closed ones go (their activation ended); new ones become activatable.
     const jobKeys = new Set(result.jobs.map((j) => j.key));
-    const openJobs = await tx.select({ id: workflowJobs.id, key: workflowJobs.key }).from(workflowJobs).where(eq(workflowJobs.instanceId, instance.id));
-    const closedJobs = openJobs.filter((j) => !jobKeys.has(j.key)).map((j) => j.id);
+    const openJobs = of('job');
+    const closedJobs = openJobs.filter((j) => !jobKeys.has(j.key!)).map((j) => j.id);
     if (closedJobs.length > 0) {
-      await tx.update(workflowIncidents).set({ state: 'resolved', resolvedAt: now }).where(and(inArray(workflowIncidents.jobId, closedJobs), eq(workflowIncidents.state, 'open')));
+      const resolvedJobIncidents = await tx
+        .update(workflowIncidents)
+        .set({ state: 'resolved', resolvedAt: now })
+        .where(and(inArray(workflowIncidents.jobId, closedJobs), eq(workflowIncidents.state, 'open')))
+        .returning({ id: workflowIncidents.id });
+      incidentsChanged ||= resolvedJobIncidents.length > 0;
       await tx.delete(workflowJobs).where(inArray(workflowJobs.id, closedJobs));
     }
     const knownJobs = new Set(openJobs.map((j) => j.key));
@@ -155,17 +191,13 @@ export class InstanceRunner {
 
     // User tasks: closed ones are canceled (a completed one was marked by its caller before the step).
     const taskKeys = new Set(result.userTasks.map((t) => t.key));
-    const openTasks = await tx
-      .select({ id: workflowUserTasks.id, key: workflowUserTasks.key })
-      .from(workflowUserTasks)
-      .where(and(eq(workflowUserTasks.instanceId, instance.id), eq(workflowUserTasks.state, 'created')));
-    for (const task of openTasks.filter((t) => !taskKeys.has(t.key))) {
-      await tx.update(workflowUserTasks).set({ state: 'canceled', updatedAt: now }).where(eq(workflowUserTasks.id, task.id));
-      await tx.insert(workflowTaskEvents).values({ tenantId: scope.tenantId, tenantPath: scope.tenantPath, taskId: task.id, event: 'canceled', detail: { reason: 'the process moved on' } });
+    const tasks = of('task');
+    const canceled = tasks.filter((t) => t.state === 'created' && !taskKeys.has(t.key!)).map((t) => t.id);
+    if (canceled.length > 0) {
+      await tx.update(workflowUserTasks).set({ state: 'canceled', updatedAt: now }).where(inArray(workflowUserTasks.id, canceled));
+      await tx.insert(workflowTaskEvents).values(canceled.map((taskId) => ({ tenantId: scope.tenantId, tenantPath: scope.tenantPath, taskId, event: 'canceled', detail: { reason: 'the process moved on' } })));
     }
-    const knownTasks = new Set(
-      (await tx.select({ key: workflowUserTasks.key }).from(workflowUserTasks).where(eq(workflowUserTasks.instanceId, instance.id))).map((t) => t.key),
-    );
+    const knownTasks = new Set(tasks.map((t) => t.key));
     for (const task of result.userTasks) {
       if (knownTasks.has(task.key)) continue;
       const [inserted] = await tx
@@ -190,52 +222,50 @@ export class InstanceRunner {
     }
 
     // Message subscriptions and timers: the step's lists are complete, so replace what changed.
-    const subKeys = new Set(result.messageSubscriptions.map((s) => s.key));
-    const openSubs = await tx.select({ id: workflowSubscriptions.id, key: workflowSubscriptions.key }).from(workflowSubscriptions).where(eq(workflowSubscriptions.instanceId, instance.id));
-    const goneSubs = openSubs.filter((s) => !subKeys.has(s.key)).map((s) => s.id);
+    const subKeys = new Set(result.messageSubscriptions.map((sub) => sub.key));
+    const openSubs = of('subscription');
+    const goneSubs = openSubs.filter((sub) => !subKeys.has(sub.key!)).map((sub) => sub.id);
     if (goneSubs.length > 0) await tx.delete(workflowSubscriptions).where(inArray(workflowSubscriptions.id, goneSubs));
-    const knownSubs = new Set(openSubs.map((s) => s.key));
-    const newSubs = result.messageSubscriptions.filter((s) => !knownSubs.has(s.key));
+    const knownSubs = new Set(openSubs.map((sub) => sub.key));
+    const newSubs = result.messageSubscriptions.filter((sub) => !knownSubs.has(sub.key));
     if (newSubs.length > 0) {
       await tx.insert(workflowSubscriptions).values(
-        newSubs.map((s) => ({ ...scope, definitionId: instance.definitionId, key: s.key, elementId: s.elementId, messageName: s.messageName, correlationKey: s.correlationKey, interrupting: s.interrupting })),
+        newSubs.map((sub) => ({ ...scope, definitionId: instance.definitionId, key: sub.key, elementId: sub.elementId, messageName: sub.messageName, correlationKey: sub.correlationKey, interrupting: sub.interrupting })),
       );
     }
     const timerByKey = new Map(result.timers.map((t) => [t.key, t]));
-    const openTimers = await tx.select({ id: workflowTimers.id, key: workflowTimers.key, dueAt: workflowTimers.dueAt }).from(workflowTimers).where(eq(workflowTimers.instanceId, instance.id));
+    const openTimers = of('timer');
+    const goneTimers = openTimers.filter((t) => !timerByKey.has(t.key!)).map((t) => t.id);
+    if (goneTimers.length > 0) await tx.delete(workflowTimers).where(inArray(workflowTimers.id, goneTimers));
     for (const timer of openTimers) {
-      const next = timerByKey.get(timer.key);
-      if (!next) await tx.delete(workflowTimers).where(eq(workflowTimers.id, timer.id));
-      else if (next.dueAt.getTime() !== timer.dueAt.getTime()) {
+      const next = timerByKey.get(timer.key!);
+      if (next && next.dueAt.getTime() !== new Date(timer.due!).getTime()) {
         await tx.update(workflowTimers).set({ dueAt: next.dueAt, repetitionsLeft: next.repetitionsLeft ?? null, interval: next.interval ?? null }).where(eq(workflowTimers.id, timer.id));
         this.hooks.timersChanged?.(next.dueAt);
       }
     }
     const knownTimers = new Set(openTimers.map((t) => t.key));
-    for (const timer of result.timers) {
-      if (knownTimers.has(timer.key)) continue;
-      await tx.insert(workflowTimers).values({
-        ...scope,
-        definitionId: instance.definitionId,
-        key: timer.key,
-        elementId: timer.elementId,
-        dueAt: timer.dueAt,
-        repetitionsLeft: timer.repetitionsLeft ?? null,
-        interval: timer.interval ?? null,
-      });
-      this.hooks.timersChanged?.(timer.dueAt);
+    const newTimers = result.timers.filter((t) => !knownTimers.has(t.key));
+    if (newTimers.length > 0) {
+      await tx.insert(workflowTimers).values(
+        newTimers.map((timer) => ({
+          ...scope,
+          definitionId: instance.definitionId,
+          key: timer.key,
+          elementId: timer.elementId,
+          dueAt: timer.dueAt,
+          repetitionsLeft: timer.repetitionsLeft ?? null,
+          interval: timer.interval ?? null,
+        })),
+      );
+      for (const timer of newTimers) this.hooks.timersChanged?.(timer.dueAt);
     }
 
     // Call activities: a new call starts a child; a call that is gone (interrupted) cancels its child.
-    const children = await tx
-      .select({ id: workflowInstances.id, key: workflowInstances.parentCallKey })
-      .from(workflowInstances)
-      .where(and(eq(workflowInstances.parentId, instance.id), eq(workflowInstances.state, 'active')));
+    const children = of('child');
     const callKeys = new Set(result.calls.map((c) => c.key));
-    for (const child of children.filter((c) => c.key && !callKeys.has(c.key))) await this.cancel(tx, child.id, depth + 1);
-    const called = new Set(
-      (await tx.select({ key: workflowInstances.parentCallKey }).from(workflowInstances).where(eq(workflowInstances.parentId, instance.id))).map((c) => c.key),
-    );
+    for (const child of children.filter((c) => c.state === 'active' && c.key && !callKeys.has(c.key))) await this.cancel(tx, child.id, depth + 1);
+    const called = new Set(children.map((c) => c.key));
     for (const call of result.calls) {
       if (called.has(call.key)) continue;
       const definition = await latestDefinition(tx, instance.tenantId, call.processId);
@@ -251,20 +281,18 @@ export class InstanceRunner {
         result.history.map((h) => ({ ...scope, elementId: h.elementId, elementType: h.elementType, name: h.name ?? null, event: h.event, at: h.at })),
       );
     }
+
     // Incidents the engine raised: its list is complete, so a key that is gone was resolved by the step.
-    const engineIncidents = await tx
-      .select({ id: workflowIncidents.id, key: workflowIncidents.engineKey })
-      .from(workflowIncidents)
-      .where(and(eq(workflowIncidents.instanceId, instance.id), eq(workflowIncidents.state, 'open'), isNotNull(workflowIncidents.engineKey)));
+    const engineIncidents = of('incident');
     const incidentKeys = new Set(result.incidents.map((i) => i.key));
     const resolved = engineIncidents.filter((i) => !incidentKeys.has(i.key!)).map((i) => i.id);
     if (resolved.length > 0) await tx.update(workflowIncidents).set({ state: 'resolved', resolvedAt: now }).where(inArray(workflowIncidents.id, resolved));
     const knownIncidents = new Set(engineIncidents.map((i) => i.key));
     const raised = result.incidents.filter((incident) => !knownIncidents.has(incident.key));
-    for (const incident of raised) {
-      await tx.insert(workflowIncidents).values({ ...scope, elementId: incident.elementId, kind: incident.kind, message: incident.reason, engineKey: incident.key });
+    if (raised.length > 0) {
+      await tx.insert(workflowIncidents).values(raised.map((incident) => ({ ...scope, elementId: incident.elementId, kind: incident.kind, message: incident.reason, engineKey: incident.key })));
     }
-    await this.countIncidents(tx, instance.id);
+    if (incidentsChanged || resolved.length > 0 || raised.length > 0) await this.countIncidents(tx, instance.id);
     return raised;
   }
 
