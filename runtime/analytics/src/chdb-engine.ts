@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { Session, drainPending } from 'chdb';
+import { createRequire } from 'node:module';
+import type * as Chdb from 'chdb';
 import { type AnalyticsEngine, InFlight, type Row, joinSlices } from './engine.js';
 import { AnalyticsError } from './errors.js';
 import type { WireParams } from './params.js';
@@ -22,7 +23,14 @@ const parseJsonEachRow = <T>(text: string): T[] =>
  * async insert, stream fetches), so the event loop keeps turning while the engine works. chDB binds one
  * data directory per process: a second store on another directory is refused until the first is closed.
  */
+/**
+ * chDB's native library is ~200 MB resident once loaded: load it when a store opens, not when a module
+ * that merely names the analytics types (reports, exports) is imported.
+ */
+const loadChdb = (): typeof Chdb => createRequire(import.meta.url)('chdb') as typeof Chdb;
+
 export function openChdbEngine(options: ChdbEngineOptions): AnalyticsEngine {
+  const { Session, drainPending } = loadChdb();
   const temporary = options.dataDir === 'memory://';
   if (!temporary) mkdirSync(options.dataDir, { recursive: true });
   // Settings must be given when the connection opens; chDB has no per-request settings.
