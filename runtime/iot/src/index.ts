@@ -36,3 +36,25 @@ export { CoapTransport, type CoapTransportOptions, type CoapDownlink } from './t
 export { RulesEngine, RulesSnapshotError, RuleConfigError, ruleConfig, ruleSet, parseRuleSet, severities } from './rules/index.js';
 export type { RuleSubject, RulesEngineOptions, RulesEngineStats, RulesEngineSnapshot, RuleConfig, RuleConfigInput, RuleKindId, RuleScope, AlarmSignal, AlarmRaise, AlarmClear, AlarmDetail, Severity } from './rules/index.js';
 export { ExternalMqttBroker, type ExternalBrokerOptions, type ExternalBrokerEvent, type ExternalBrokerStats } from './transports/mqtt/external-broker.js';
+export {
+  DynsecClient,
+  DynsecProvisioner,
+  DynsecUnavailableError,
+  DynsecTimeoutError,
+  DynsecCommandError,
+  expectAnswered,
+  deviceRoleName,
+  DEVICE_ROLE,
+  DYNSEC_TOPIC,
+  DYNSEC_RESPONSE_TOPIC,
+  type DynsecClientOptions,
+  type DynsecClientEvent,
+  type DynsecCommand,
+  type DynsecResult,
+  type DynsecAcl,
+  type DynsecRoleRef,
+  type DeviceAccount,
+  type DeviceAccountSpec,
+  type PutAccountOutcome,
+  type RemoveAccountOutcome,
+} from './transports/mqtt/dynsec.js';

@@ -92,7 +92,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...userRoutes(permissions, signIn),
     ...roleRoutes(permissions),
     ...auditRoutes,
-    ...deviceRegistryRoutes,
+    ...deviceRegistryRoutes(() => iot?.brokerCredentials),
     ...readingsRoutes(analytics),
     ...alarmRoutes(iot?.alarms),
     ...alarmRuleRoutes(iot?.alarms),

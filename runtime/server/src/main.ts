@@ -38,6 +38,15 @@ if (config.MQTT_URL) {
     sharedGroup: config.MQTT_SHARED_GROUP,
   });
   logger.info(`devices publish devices/<key>/up and subscribe devices/<key>/down on ${broker.host}; the broker authenticates them`);
+  if (config.MQTT_DYNSEC_USERNAME && config.MQTT_DYNSEC_PASSWORD) {
+    await runtime.iot!.provisionBrokerCredentials(config.MQTT_URL, {
+      username: config.MQTT_DYNSEC_USERNAME,
+      password: config.MQTT_DYNSEC_PASSWORD,
+      // Its own connection and id: taking the uplink client's id would end that client's session.
+      clientId: `${clientId.slice(0, 57)}-dynsec`,
+    });
+    logger.info('device secrets the registry issues go to the broker’s dynamic-security plugin; rotate older devices’ secrets to provision them');
+  }
   if (config.SHUIYUN_DEMO_METERS > 0) {
     logger.info('simulated demo meters need the embedded broker (their secrets are issued at start): not started with MQTT_URL');
   }

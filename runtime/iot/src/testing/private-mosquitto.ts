@@ -1,14 +1,21 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DynsecClient, expectAnswered } from '../transports/mqtt/dynsec.js';
 
 const MOSQUITTO = process.env.SHUIYUN_TEST_MOSQUITTO ?? '/usr/sbin/mosquitto';
 const MOSQUITTO_PASSWD = ['/usr/bin/mosquitto_passwd', '/usr/sbin/mosquitto_passwd'].find((path) => existsSync(path));
+const MOSQUITTO_CTRL = ['/usr/bin/mosquitto_ctrl', '/usr/sbin/mosquitto_ctrl'].find((path) => existsSync(path));
+const DYNSEC_PLUGIN =
+  process.env.SHUIYUN_TEST_MOSQUITTO_DYNSEC ??
+  ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((path) =>
+    existsSync(path),
+  );
 
 /** The runtime's broker account in tests. */
 export const RUNTIME_ACCOUNT = { username: 'shuiyun-runtime', password: 'runtime-test-secret' };
@@ -23,6 +30,17 @@ export const RECOMMENDED_ACL = [
   'pattern read devices/%u/down',
   '',
 ].join('\n');
+
+/** The dynamic-security plugin's admin account in tests (the account `mosquitto_ctrl dynsec init` creates). */
+export const DYNSEC_ADMIN = { username: 'dynsec-admin', password: 'dynsec-admin-test-secret' };
+
+/** The runtime's role under dynamic security: what RECOMMENDED_ACL grants its account, in the plugin's terms. */
+export const RUNTIME_ROLE_ACLS = [
+  // A shared subscription is checked with its `$share/<group>/` prefix (seen on 2.0.11); delivery with the plain topic.
+  { acltype: 'subscribePattern', topic: '$share/+/devices/+/up', allow: true },
+  { acltype: 'publishClientReceive', topic: 'devices/+/up', allow: true },
+  { acltype: 'publishClientSend', topic: 'devices/+/down', allow: true },
+] as const;
 
 export interface PrivateMosquitto {
   url: string;
@@ -61,26 +79,93 @@ function passwordLine(username: string, password: string): string {
 }
 
 /**
- * A Mosquitto of the test's own on a free loopback port: password file, ACL, persistence in a temporary
- * directory, removed on `stop`. Independent of whatever the machine's shared broker on 1883 holds.
+ * The plugin's configuration with only its admin account, as `mosquitto_ctrl dynsec init` writes it: for
+ * machines without mosquitto_ctrl. Passwords are PBKDF2-HMAC-SHA512 (64 bytes) over the base64-decoded
+ * salt, all base64, with their iteration count (checked against a file mosquitto_ctrl 2.0.11 wrote).
  */
-export async function startPrivateMosquitto(options: { accounts?: Record<string, string>; acl?: string; debug?: boolean } = {}): Promise<PrivateMosquitto> {
+export function dynsecInitialConfig(admin: { username: string; password: string }): string {
+  const salt = randomBytes(12);
+  const iterations = 1_000;
+  const control = '$CONTROL/dynamic-security/#';
+  return JSON.stringify(
+    {
+      clients: [
+        {
+          username: admin.username,
+          textname: 'Dynsec admin user',
+          password: pbkdf2Sync(admin.password, salt, iterations, 64, 'sha512').toString('base64'),
+          salt: salt.toString('base64'),
+          iterations,
+          roles: [{ rolename: 'admin' }],
+        },
+      ],
+      roles: [
+        {
+          rolename: 'admin',
+          acls: [
+            { acltype: 'publishClientSend', topic: control, allow: true },
+            { acltype: 'publishClientReceive', topic: control, allow: true },
+            { acltype: 'subscribePattern', topic: control, allow: true },
+          ],
+        },
+      ],
+      defaultACLAccess: { publishClientSend: false, publishClientReceive: true, subscribe: false, unsubscribe: true },
+    },
+    null,
+    2,
+  );
+}
+
+export interface PrivateMosquittoOptions {
+  /** Password-file accounts (user name → password); not with `dynsec`. */
+  accounts?: Record<string, string>;
+  acl?: string;
+  debug?: boolean;
+  /**
+   * Authentication and ACLs by the dynamic-security plugin instead of a password file: DYNSEC_ADMIN is its
+   * admin (made by `mosquitto_ctrl dynsec init`, or by writing the file when `init: 'json'` or without
+   * mosquitto_ctrl), and RUNTIME_ACCOUNT gets a role of RUNTIME_ROLE_ACLS through the plugin's commands.
+   */
+  dynsec?: { init?: 'mosquitto_ctrl' | 'json' };
+}
+
+/**
+ * A Mosquitto of the test's own on a free loopback port: password file and ACL (or the dynamic-security
+ * plugin), persistence in a temporary directory, removed on `stop`. Independent of whatever the machine's
+ * shared broker on 1883 holds.
+ */
+export async function startPrivateMosquitto(options: PrivateMosquittoOptions = {}): Promise<PrivateMosquitto> {
+  if (options.dynsec && (options.accounts || options.acl)) throw new Error('with dynsec, accounts are made through the plugin, not a password file');
+  if (options.dynsec && !DYNSEC_PLUGIN) throw new Error('the dynamic-security plugin (mosquitto_dynamic_security.so) is not installed; SHUIYUN_TEST_MOSQUITTO_DYNSEC names it');
   const dir = await mkdtemp(join(tmpdir(), 'shuiyun-mosquitto-'));
-  // Started as root, Mosquitto drops to its own user, which must still write its persistence file here.
+  // Started as root, Mosquitto drops to its own user, which must still write its persistence file here
+  // (and the plugin its configuration, which it saves after every change).
   await chmod(dir, 0o777);
   const port = await freePort();
   const passwordFile = join(dir, 'passwd');
   const aclFile = join(dir, 'acl');
+  const dynsecFile = join(dir, 'dynamic-security.json');
   const configFile = join(dir, 'mosquitto.conf');
-  await writeFile(passwordFile, '');
-  await writeFile(aclFile, options.acl ?? RECOMMENDED_ACL);
+  if (options.dynsec) {
+    if (MOSQUITTO_CTRL && options.dynsec.init !== 'json') {
+      await promisify(execFile)(MOSQUITTO_CTRL, ['dynsec', 'init', dynsecFile, DYNSEC_ADMIN.username, DYNSEC_ADMIN.password]);
+    } else {
+      await writeFile(dynsecFile, dynsecInitialConfig(DYNSEC_ADMIN));
+    }
+    await chmod(dynsecFile, 0o666);
+  } else {
+    await writeFile(passwordFile, '');
+    await writeFile(aclFile, options.acl ?? RECOMMENDED_ACL);
+  }
+  const authentication = options.dynsec
+    ? [`plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${dynsecFile}`]
+    : [`password_file ${passwordFile}`, `acl_file ${aclFile}`];
   await writeFile(
     configFile,
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
-      `password_file ${passwordFile}`,
-      `acl_file ${aclFile}`,
+      ...authentication,
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest stderr',
@@ -97,8 +182,10 @@ export async function startPrivateMosquitto(options: { accounts?: Record<string,
     else await appendFile(passwordFile, passwordLine(username, password));
     await chmod(passwordFile, 0o644);
   };
-  for (const [username, password] of Object.entries({ [RUNTIME_ACCOUNT.username]: RUNTIME_ACCOUNT.password, ...options.accounts })) {
-    await addAccount(username, password);
+  if (!options.dynsec) {
+    for (const [username, password] of Object.entries({ [RUNTIME_ACCOUNT.username]: RUNTIME_ACCOUNT.password, ...options.accounts })) {
+      await addAccount(username, password);
+    }
   }
 
   let output = '';
@@ -125,6 +212,19 @@ export async function startPrivateMosquitto(options: { accounts?: Record<string,
   };
 
   await launch();
+  if (options.dynsec) {
+    const admin = await DynsecClient.connect({ url: `mqtt://127.0.0.1:${port}`, ...DYNSEC_ADMIN, clientId: `test-setup-${process.pid}-${port}` });
+    try {
+      expectAnswered(
+        await admin.send([
+          { command: 'createRole', rolename: 'shuiyun-runtime', acls: RUNTIME_ROLE_ACLS.map((acl) => ({ ...acl })) },
+          { command: 'createClient', username: RUNTIME_ACCOUNT.username, password: RUNTIME_ACCOUNT.password, roles: [{ rolename: 'shuiyun-runtime' }] },
+        ]),
+      );
+    } finally {
+      await admin.close();
+    }
+  }
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,

@@ -38,6 +38,14 @@ const schema = z.object({
   /** The runtime's account on the external broker (its ACL lets it read devices/+/up and write devices/+/down). */
   MQTT_USERNAME: z.string().min(1).optional(),
   MQTT_PASSWORD: z.string().min(1).optional(),
+  /**
+   * The admin account of the external broker's dynamic-security plugin (Mosquitto 2): set, the runtime gives
+   * the broker each device secret the registry issues, and revokes retired and deleted devices there. Unset,
+   * the broker's device accounts are managed outside the runtime. It may be the MQTT_USERNAME account, if
+   * that account holds the plugin's admin role; a separate account keeps the uplink account unprivileged.
+   */
+  MQTT_DYNSEC_USERNAME: z.string().min(1).optional(),
+  MQTT_DYNSEC_PASSWORD: z.string().min(1).optional(),
   /** Runtime nodes of one shared-subscription group split the uplinks between them. */
   MQTT_SHARED_GROUP: z
     .string()
@@ -85,6 +93,13 @@ const schema = z.object({
   /** This node's name on the jobs it works (`workflow_jobs.worker`); unset means `<host>-<pid>`. */
   WORKFLOW_NODE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore').default(`${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((config, ctx) => {
+  if (config.MQTT_DYNSEC_USERNAME !== undefined && config.MQTT_DYNSEC_PASSWORD === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['MQTT_DYNSEC_PASSWORD'], message: 'MQTT_DYNSEC_USERNAME needs its password' });
+  }
+  if ((config.MQTT_DYNSEC_USERNAME !== undefined || config.MQTT_DYNSEC_PASSWORD !== undefined) && config.MQTT_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['MQTT_DYNSEC_USERNAME'], message: 'broker credentials are provisioned to an external broker: set MQTT_URL' });
+  }
 });
 
 export type RuntimeConfig = z.output<typeof schema> & { dataDir: string };

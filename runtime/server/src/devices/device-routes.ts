@@ -7,6 +7,8 @@ import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route, type RuntimeRoute } from '../http/route.js';
 import { idFilterConditions, requireReference, resolveTenant } from '../http/scoped-queries.js';
+import type { BrokerCredentials } from '../iot/broker-credentials.js';
+import { brokerAccountOutcome, brokerDevice, provisionIssued } from './broker-account-routes.js';
 import { ledgerColumns } from './columns.js';
 import {
   type Actor,
@@ -204,258 +206,289 @@ function uploadFormat(req: Request, format: LedgerFormat | undefined): LedgerFor
   });
 }
 
-export const deviceRoutes: RuntimeRoute[] = [
-  // Before `/api/devices/:id`, which would otherwise take `export` for an id.
-  route({
-    method: 'get',
-    path: '/api/devices/export',
-    permission: 'device:export',
-    summary: `Download the device ledger (设备台账) as CSV or XLSX, with the columns import reads: ${ledgerColumns.map((c) => c.header).join(', ')}`,
-    tags,
-    query: deviceFilters.extend({ format: z.enum(['csv', 'xlsx']).default('csv') }),
-    handler: async ({ query }, ctx, _req, res) => {
-      // Filters that name invisible records answer 404 before the download starts.
-      const where = await ctx.tx((tx) => filterConditions(tx, query));
-      await streamLedger(ctx, res, query.format, where);
-      return undefined;
-    },
-  }),
-  route({
-    method: 'post',
-    path: '/api/devices/import',
-    permission: 'device:import',
-    summary:
-      `Register devices from a CSV or XLSX ledger sent as the raw request body (at most ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB, ${MAX_IMPORT_ROWS} rows). ` +
-      'Every row is checked first; any problem rejects the whole file with a per-row report (422 import_rejected) and writes nothing. ' +
-      '`dryRun=true` checks without writing.',
-    tags,
-    query: z.object({
-      tenantId: z.coerce.number().int().positive().optional(),
-      dryRun: z
-        .enum(['true', 'false'])
-        .default('false')
-        .transform((v) => v === 'true'),
-      format: z.enum(['csv', 'xlsx']).optional(),
-    }),
-    handler: async ({ query }, ctx, req, res) => {
-      const format = uploadFormat(req, query.format);
-      const bytes = await readUpload(req, res);
-      const sheet = await readLedger(bytes, format, ctx.locale);
-      return ctx.tx(async (tx) => {
-        const tenant = await resolveTenant(tx, ctx, query.tenantId);
-        return importLedger(tx, sheet, { tenant, dryRun: query.dryRun, locale: ctx.locale, actor: actorOf(ctx) });
-      });
-    },
-  }),
-  route({
-    method: 'get',
-    path: '/api/devices',
-    permission: 'device:read',
-    summary: 'List devices (表具), filtered by tenant, product, community, building, DMA, state, online state or a search',
-    tags,
-    query: pageQuery.extend(deviceFilters.shape),
-    handler: ({ query }, ctx) =>
-      ctx.tx(async (tx) => {
-        const page = await listPage(tx, devices, await filterConditions(tx, query), [devices.tenantPath, devices.meterNumber], query);
-        return { ...page, items: page.items.map(presentDevice) };
-      }),
-  }),
-  route({
-    method: 'get',
-    path: '/api/devices/:id',
-    permission: 'device:read',
-    summary: 'Read one device',
-    tags,
-    params: idParams,
-    response: deviceView,
-    handler: ({ params }, ctx) => ctx.tx(async (tx) => presentDevice(await loadDevice(tx, params.id))),
-  }),
-  route({
-    method: 'post',
-    path: '/api/devices',
-    permission: 'device:create',
-    summary: 'Register a device in the tenant of its product; an MQTT device gets its secret, shown this once',
-    tags,
-    status: 201,
-    body: deviceCreate,
-    response: deviceView.extend({ mqttCredentials: credentialsView.nullable() }),
-    handler: ({ body }, ctx) =>
-      ctx.tx(async (tx) => {
-        const [product] = await tx.select().from(products).where(eq(products.id, body.productId));
-        if (!product) throw new AppError('invalid_reference', { details: [{ path: 'body.productId', message: `no such product: ${body.productId}` }] });
-        const tenant = await resolveTenant(tx, ctx, product.tenantId);
-        const deviceKey = deviceKeyFor(product, body.deviceKey);
-        await assertUnique(tx, tenant.id, { meterNumber: body.meterNumber, deviceKey });
-        const placement = await resolvePlacement(tx, tenant.id, body.communityId ?? null, body.buildingId ?? null);
-        const gatewayId = body.gatewayId === undefined ? null : (await requireGateway(tx, body.gatewayId, tenant.id)).id;
-        assertConnection(product, body.connection ?? null, ctx);
-        const credentials = signsInWithSecret(product) ? await newMqttSecret() : null;
-        const [row] = await tx
-          .insert(devices)
-          .values({
-            tenantId: tenant.id,
-            tenantPath: tenant.path,
-            productId: product.id,
-            meterNumber: body.meterNumber,
-            deviceKey,
-            accountRef: body.accountRef ?? null,
-            ...placement,
-            dmaCode: body.dmaCode ?? null,
-            latitude: body.latitude ?? null,
-            longitude: body.longitude ?? null,
-            installDate: body.installDate ?? null,
-            gatewayId,
-            connection: body.connection ?? null,
-            mqttSecretHash: credentials?.hash ?? null,
-            secretRotatedAt: credentials ? new Date() : null,
-            createdBy: ctx.principal().userId,
-          })
-          .returning();
-        await recordStep(tx, row!, null, row!.state, actorOf(ctx), null);
-        return { ...presentDevice(row!), mqttCredentials: credentials ? { username: row!.deviceKey, secret: credentials.secret } : null };
-      }),
-  }),
-  route({
-    method: 'patch',
-    path: '/api/devices/:id',
-    permission: 'device:update',
-    summary: 'Change a device’s registration (its state changes through /transition)',
-    tags,
-    params: idParams,
-    body: deviceUpdate,
-    response: deviceView,
-    handler: ({ params, body }, ctx) =>
-      ctx.tx(async (tx) => {
-        const current = await loadDevice(tx, params.id, true);
-        const product = body.productId ? await requireReference(tx, products, body.productId, current.tenantId, 'productId') : await loadProduct(tx, current.productId);
-        const changes: Partial<typeof devices.$inferInsert> = { updatedAt: new Date() };
-        if (body.productId !== undefined) changes.productId = product.id;
-        if (body.meterNumber !== undefined) changes.meterNumber = body.meterNumber;
-        // A new product may decode differently: the key it keeps must suit the new codec too.
-        if (body.deviceKey !== undefined || body.productId !== undefined) changes.deviceKey = deviceKeyFor(product, body.deviceKey ?? current.deviceKey);
-        await assertUnique(tx, current.tenantId, { meterNumber: changes.meterNumber, deviceKey: changes.deviceKey }, current.id);
-        if (body.communityId !== undefined || body.buildingId !== undefined) {
-          const communityId = body.communityId !== undefined ? body.communityId : current.communityId;
-          // Moving to another community leaves the old building behind unless a new one is named.
-          const buildingId = body.buildingId !== undefined ? body.buildingId : communityId === current.communityId ? current.buildingId : null;
-          Object.assign(changes, await resolvePlacement(tx, current.tenantId, communityId, buildingId));
-        }
-        for (const key of ['accountRef', 'dmaCode', 'installDate', 'latitude', 'longitude'] as const) {
-          if (body[key] !== undefined) changes[key] = body[key];
-        }
-        if (body.gatewayId !== undefined) {
-          if (body.gatewayId === current.id) throw new AppError('validation_failed', { details: [{ path: 'body.gatewayId', message: 'a device cannot be its own concentrator' }] });
-          changes.gatewayId = body.gatewayId === null ? null : (await requireGateway(tx, body.gatewayId, current.tenantId)).id;
-        }
-        // Checked whenever the product or the connection changes: a device moving to a polled product brings its connection along.
-        if (body.connection !== undefined) changes.connection = body.connection;
-        if (body.connection !== undefined || body.productId !== undefined) {
-          assertConnection(product, body.connection !== undefined ? body.connection : current.connection, ctx);
-        }
-        const latitude = changes.latitude !== undefined ? changes.latitude : current.latitude;
-        const longitude = changes.longitude !== undefined ? changes.longitude : current.longitude;
-        if ((latitude === null) !== (longitude === null)) {
-          throw new AppError('validation_failed', { details: [{ path: 'body', code: 'custom', message: 'latitude and longitude go together' }] });
-        }
-        const [row] = await tx.update(devices).set(changes).where(eq(devices.id, current.id)).returning();
-        return presentDevice(row!);
-      }),
-  }),
-  route({
-    method: 'delete',
-    path: '/api/devices/:id',
-    permission: 'device:delete',
-    summary: 'Delete a device registered by mistake (only while installed; later it is retired instead)',
-    tags,
-    params: idParams,
-    handler: ({ params }, ctx) =>
-      ctx.tx(async (tx) => {
-        const device = await loadDevice(tx, params.id, true);
-        if (device.state !== 'installed') {
-          throw new AppError('conflict', { details: [{ path: 'params.id', message: `a device that is ${device.state} keeps its record: retire it instead` }] });
-        }
-        await tx.delete(devices).where(eq(devices.id, device.id));
+/**
+ * The device registry's routes. With an external broker whose credentials this runtime provisions
+ * (`brokerCredentials`), every secret the registry issues goes to the broker right after its commit, and
+ * a retired, deleted or re-keyed device's account is revoked there (see BrokerCredentials).
+ */
+export function deviceRoutes(brokerCredentials: () => BrokerCredentials | undefined): RuntimeRoute[] {
+  return [
+    // Before `/api/devices/:id`, which would otherwise take `export` for an id.
+    route({
+      method: 'get',
+      path: '/api/devices/export',
+      permission: 'device:export',
+      summary: `Download the device ledger (设备台账) as CSV or XLSX, with the columns import reads: ${ledgerColumns.map((c) => c.header).join(', ')}`,
+      tags,
+      query: deviceFilters.extend({ format: z.enum(['csv', 'xlsx']).default('csv') }),
+      handler: async ({ query }, ctx, _req, res) => {
+        // Filters that name invisible records answer 404 before the download starts.
+        const where = await ctx.tx((tx) => filterConditions(tx, query));
+        await streamLedger(ctx, res, query.format, where);
         return undefined;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/import',
+      permission: 'device:import',
+      summary:
+        `Register devices from a CSV or XLSX ledger sent as the raw request body (at most ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB, ${MAX_IMPORT_ROWS} rows). ` +
+        'Every row is checked first; any problem rejects the whole file with a per-row report (422 import_rejected) and writes nothing. ' +
+        '`dryRun=true` checks without writing.',
+      tags,
+      query: z.object({
+        tenantId: z.coerce.number().int().positive().optional(),
+        dryRun: z
+          .enum(['true', 'false'])
+          .default('false')
+          .transform((v) => v === 'true'),
+        format: z.enum(['csv', 'xlsx']).optional(),
       }),
-  }),
-  route({
-    method: 'post',
-    path: '/api/devices/:id/transition',
-    permission: 'device:transition',
-    summary: 'Move a device along its lifecycle: installed → accepted → in_service ⇄ under_repair, → retired',
-    tags,
-    params: idParams,
-    body: z.strictObject({ to: z.enum(deviceStates), note: z.string().trim().min(1).max(500).optional() }),
-    response: deviceView,
-    handler: ({ params, body }, ctx) =>
-      ctx.tx(async (tx) => {
-        // Locked, so two clerks pressing the same button at once take one step, and the second is refused.
-        const device = await loadDevice(tx, params.id, true);
-        assertTransition(device.state, body.to);
-        const now = new Date();
-        const [row] = await tx
-          .update(devices)
-          .set({
-            state: body.to,
-            stateChangedAt: now,
-            updatedAt: now,
-            // A retired meter never connects again.
-            ...(body.to === 'retired' ? { mqttSecretHash: null } : {}),
-          })
-          .where(eq(devices.id, device.id))
-          .returning();
-        await recordStep(tx, device, device.state, body.to, actorOf(ctx), body.note ?? null);
-        return presentDevice(row!);
-      }),
-  }),
-  route({
-    method: 'get',
-    path: '/api/devices/:id/history',
-    permission: 'device:read',
-    summary: 'The device’s lifecycle history, oldest step first',
-    tags,
-    params: idParams,
-    handler: ({ params }, ctx) =>
-      ctx.tx(async (tx) => {
-        const device = await loadDevice(tx, params.id);
-        const items = await tx
-          .select({
-            id: deviceStateHistory.id,
-            fromState: deviceStateHistory.fromState,
-            toState: deviceStateHistory.toState,
-            note: deviceStateHistory.note,
-            actorId: deviceStateHistory.actorId,
-            actorName: deviceStateHistory.actorName,
-            at: deviceStateHistory.at,
-          })
-          .from(deviceStateHistory)
-          .where(eq(deviceStateHistory.deviceId, device.id))
-          .orderBy(asc(deviceStateHistory.id));
-        return { id: device.id, meterNumber: device.meterNumber, state: device.state, items };
-      }),
-  }),
-  route({
-    method: 'post',
-    path: '/api/devices/:id/secret',
-    permission: 'device:rotate-secret',
-    summary: 'Issue a new device secret (MQTT password, CoAP token) for the device (the old one stops working); shown this once',
-    tags,
-    params: idParams,
-    response: credentialsView.extend({ id: z.number(), rotatedAt: z.string() }),
-    handler: async ({ params }, ctx) => {
-      // Hashing is deliberately slow: done before the transaction, not while holding the row lock.
-      const fresh = await newMqttSecret();
-      return ctx.tx(async (tx) => {
-        const device = await loadDevice(tx, params.id, true);
-        const product = await loadProduct(tx, device.productId);
-        if (!signsInWithSecret(product)) {
-          throw new AppError('conflict', { details: [{ path: 'params.id', message: `product ${product.code} has no device secrets (${product.transport}: only MQTT and CoAP devices sign in with one)` }] });
-        }
-        if (device.state === 'retired') throw new AppError('conflict', { details: [{ path: 'params.id', message: 'a retired device has no credentials' }] });
-        const rotatedAt = new Date();
-        await tx.update(devices).set({ mqttSecretHash: fresh.hash, secretRotatedAt: rotatedAt }).where(eq(devices.id, device.id));
-        return { id: device.id, username: device.deviceKey, secret: fresh.secret, rotatedAt };
-      });
-    },
-  }),
-];
+      handler: async ({ query }, ctx, req, res) => {
+        const format = uploadFormat(req, query.format);
+        const bytes = await readUpload(req, res);
+        const sheet = await readLedger(bytes, format, ctx.locale);
+        return ctx.tx(async (tx) => {
+          const tenant = await resolveTenant(tx, ctx, query.tenantId);
+          return importLedger(tx, sheet, { tenant, dryRun: query.dryRun, locale: ctx.locale, actor: actorOf(ctx) });
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/devices',
+      permission: 'device:read',
+      summary: 'List devices (表具), filtered by tenant, product, community, building, DMA, state, online state or a search',
+      tags,
+      query: pageQuery.extend(deviceFilters.shape),
+      handler: ({ query }, ctx) =>
+        ctx.tx(async (tx) => {
+          const page = await listPage(tx, devices, await filterConditions(tx, query), [devices.tenantPath, devices.meterNumber], query);
+          return { ...page, items: page.items.map(presentDevice) };
+        }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/devices/:id',
+      permission: 'device:read',
+      summary: 'Read one device',
+      tags,
+      params: idParams,
+      response: deviceView,
+      handler: ({ params }, ctx) => ctx.tx(async (tx) => presentDevice(await loadDevice(tx, params.id))),
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices',
+      permission: 'device:create',
+      summary:
+        'Register a device in the tenant of its product; an MQTT or CoAP device gets its secret, shown this once (and given to the external MQTT broker when this runtime provisions its credentials)',
+      tags,
+      status: 201,
+      body: deviceCreate,
+      response: deviceView.extend({ mqttCredentials: credentialsView.nullable(), brokerAccount: brokerAccountOutcome }),
+      handler: async ({ body }, ctx) => {
+        const created = await ctx.tx(async (tx) => {
+          const [product] = await tx.select().from(products).where(eq(products.id, body.productId));
+          if (!product) throw new AppError('invalid_reference', { details: [{ path: 'body.productId', message: `no such product: ${body.productId}` }] });
+          const tenant = await resolveTenant(tx, ctx, product.tenantId);
+          const deviceKey = deviceKeyFor(product, body.deviceKey);
+          await assertUnique(tx, tenant.id, { meterNumber: body.meterNumber, deviceKey });
+          const placement = await resolvePlacement(tx, tenant.id, body.communityId ?? null, body.buildingId ?? null);
+          const gatewayId = body.gatewayId === undefined ? null : (await requireGateway(tx, body.gatewayId, tenant.id)).id;
+          assertConnection(product, body.connection ?? null, ctx);
+          const credentials = signsInWithSecret(product) ? await newMqttSecret() : null;
+          const [row] = await tx
+            .insert(devices)
+            .values({
+              tenantId: tenant.id,
+              tenantPath: tenant.path,
+              productId: product.id,
+              meterNumber: body.meterNumber,
+              deviceKey,
+              accountRef: body.accountRef ?? null,
+              ...placement,
+              dmaCode: body.dmaCode ?? null,
+              latitude: body.latitude ?? null,
+              longitude: body.longitude ?? null,
+              installDate: body.installDate ?? null,
+              gatewayId,
+              connection: body.connection ?? null,
+              mqttSecretHash: credentials?.hash ?? null,
+              secretRotatedAt: credentials ? new Date() : null,
+              createdBy: ctx.principal().userId,
+            })
+            .returning();
+          await recordStep(tx, row!, null, row!.state, actorOf(ctx), null);
+          return { row: row!, product, credentials };
+        });
+        const { row, product, credentials } = created;
+        // After the commit: the broker never learns a secret the registry did not keep.
+        const brokerAccount = await provisionIssued(brokerCredentials(), product, row, credentials);
+        return { ...presentDevice(row), mqttCredentials: credentials ? { username: row.deviceKey, secret: credentials.secret } : null, brokerAccount };
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/devices/:id',
+      permission: 'device:update',
+      summary:
+        'Change a device’s registration (its state changes through /transition). An MQTT device given a new key (or moved to a product without MQTT) loses its account on the external broker: rotate its secret to give the broker one under the new key',
+      tags,
+      params: idParams,
+      body: deviceUpdate,
+      response: deviceView,
+      handler: async ({ params, body }, ctx) => {
+        const changed = await ctx.tx(async (tx) => {
+          const current = await loadDevice(tx, params.id, true);
+          const before = await loadProduct(tx, current.productId);
+          const product = body.productId ? await requireReference(tx, products, body.productId, current.tenantId, 'productId') : before;
+          const changes: Partial<typeof devices.$inferInsert> = { updatedAt: new Date() };
+          if (body.productId !== undefined) changes.productId = product.id;
+          if (body.meterNumber !== undefined) changes.meterNumber = body.meterNumber;
+          // A new product may decode differently: the key it keeps must suit the new codec too.
+          if (body.deviceKey !== undefined || body.productId !== undefined) changes.deviceKey = deviceKeyFor(product, body.deviceKey ?? current.deviceKey);
+          await assertUnique(tx, current.tenantId, { meterNumber: changes.meterNumber, deviceKey: changes.deviceKey }, current.id);
+          if (body.communityId !== undefined || body.buildingId !== undefined) {
+            const communityId = body.communityId !== undefined ? body.communityId : current.communityId;
+            // Moving to another community leaves the old building behind unless a new one is named.
+            const buildingId = body.buildingId !== undefined ? body.buildingId : communityId === current.communityId ? current.buildingId : null;
+            Object.assign(changes, await resolvePlacement(tx, current.tenantId, communityId, buildingId));
+          }
+          for (const key of ['accountRef', 'dmaCode', 'installDate', 'latitude', 'longitude'] as const) {
+            if (body[key] !== undefined) changes[key] = body[key];
+          }
+          if (body.gatewayId !== undefined) {
+            if (body.gatewayId === current.id) throw new AppError('validation_failed', { details: [{ path: 'body.gatewayId', message: 'a device cannot be its own concentrator' }] });
+            changes.gatewayId = body.gatewayId === null ? null : (await requireGateway(tx, body.gatewayId, current.tenantId)).id;
+          }
+          // Checked whenever the product or the connection changes: a device moving to a polled product brings its connection along.
+          if (body.connection !== undefined) changes.connection = body.connection;
+          if (body.connection !== undefined || body.productId !== undefined) {
+            assertConnection(product, body.connection !== undefined ? body.connection : current.connection, ctx);
+          }
+          const latitude = changes.latitude !== undefined ? changes.latitude : current.latitude;
+          const longitude = changes.longitude !== undefined ? changes.longitude : current.longitude;
+          if ((latitude === null) !== (longitude === null)) {
+            throw new AppError('validation_failed', { details: [{ path: 'body', code: 'custom', message: 'latitude and longitude go together' }] });
+          }
+          const [row] = await tx.update(devices).set(changes).where(eq(devices.id, current.id)).returning();
+          return { current, row: row!, signedInBefore: before.transport === 'mqtt', signsInNow: product.transport === 'mqtt' };
+        });
+        const { current, row, signedInBefore, signsInNow } = changed;
+        if (signedInBefore && (!signsInNow || row.deviceKey !== current.deviceKey)) brokerCredentials()?.withdrawn(brokerDevice(current), current.deviceKey);
+        return presentDevice(row);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/devices/:id',
+      permission: 'device:delete',
+      summary: 'Delete a device registered by mistake (only while installed; later it is retired instead)',
+      tags,
+      params: idParams,
+      handler: async ({ params }, ctx) => {
+        const { device, product } = await ctx.tx(async (tx) => {
+          const device = await loadDevice(tx, params.id, true);
+          if (device.state !== 'installed') {
+            throw new AppError('conflict', { details: [{ path: 'params.id', message: `a device that is ${device.state} keeps its record: retire it instead` }] });
+          }
+          const product = await loadProduct(tx, device.productId);
+          await tx.delete(devices).where(eq(devices.id, device.id));
+          return { device, product };
+        });
+        if (product.transport === 'mqtt') brokerCredentials()?.withdrawn(brokerDevice(device), device.deviceKey);
+        return undefined;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/:id/transition',
+      permission: 'device:transition',
+      summary: 'Move a device along its lifecycle: installed → accepted → in_service ⇄ under_repair, → retired',
+      tags,
+      params: idParams,
+      body: z.strictObject({ to: z.enum(deviceStates), note: z.string().trim().min(1).max(500).optional() }),
+      response: deviceView,
+      handler: async ({ params, body }, ctx) => {
+        const { row, product } = await ctx.tx(async (tx) => {
+          // Locked, so two clerks pressing the same button at once take one step, and the second is refused.
+          const device = await loadDevice(tx, params.id, true);
+          assertTransition(device.state, body.to);
+          const now = new Date();
+          const [row] = await tx
+            .update(devices)
+            .set({
+              state: body.to,
+              stateChangedAt: now,
+              updatedAt: now,
+              // A retired meter never connects again.
+              ...(body.to === 'retired' ? { mqttSecretHash: null } : {}),
+            })
+            .where(eq(devices.id, device.id))
+            .returning();
+          await recordStep(tx, device, device.state, body.to, actorOf(ctx), body.note ?? null);
+          return { row: row!, product: await loadProduct(tx, device.productId) };
+        });
+        // A retired meter never connects again: the external broker refuses it too (and drops its connections).
+        if (body.to === 'retired' && product.transport === 'mqtt') brokerCredentials()?.retired(brokerDevice(row));
+        return presentDevice(row);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/devices/:id/history',
+      permission: 'device:read',
+      summary: 'The device’s lifecycle history, oldest step first',
+      tags,
+      params: idParams,
+      handler: ({ params }, ctx) =>
+        ctx.tx(async (tx) => {
+          const device = await loadDevice(tx, params.id);
+          const items = await tx
+            .select({
+              id: deviceStateHistory.id,
+              fromState: deviceStateHistory.fromState,
+              toState: deviceStateHistory.toState,
+              note: deviceStateHistory.note,
+              actorId: deviceStateHistory.actorId,
+              actorName: deviceStateHistory.actorName,
+              at: deviceStateHistory.at,
+            })
+            .from(deviceStateHistory)
+            .where(eq(deviceStateHistory.deviceId, device.id))
+            .orderBy(asc(deviceStateHistory.id));
+          return { id: device.id, meterNumber: device.meterNumber, state: device.state, items };
+        }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/:id/secret',
+      permission: 'device:rotate-secret',
+      summary:
+        'Issue a new device secret (MQTT password, CoAP token) for the device (the old one stops working); shown this once. With an external broker whose credentials this runtime provisions, the broker gets it too (and drops the device’s connections under the old one)',
+      tags,
+      params: idParams,
+      response: credentialsView.extend({ id: z.number(), rotatedAt: z.string(), brokerAccount: brokerAccountOutcome }),
+      handler: async ({ params }, ctx) => {
+        // Hashing is deliberately slow: done before the transaction, not while holding the row lock.
+        const fresh = await newMqttSecret();
+        const rotated = await ctx.tx(async (tx) => {
+          const device = await loadDevice(tx, params.id, true);
+          const product = await loadProduct(tx, device.productId);
+          if (!signsInWithSecret(product)) {
+            throw new AppError('conflict', { details: [{ path: 'params.id', message: `product ${product.code} has no device secrets (${product.transport}: only MQTT and CoAP devices sign in with one)` }] });
+          }
+          if (device.state === 'retired') throw new AppError('conflict', { details: [{ path: 'params.id', message: 'a retired device has no credentials' }] });
+          const rotatedAt = new Date();
+          const [row] = await tx.update(devices).set({ mqttSecretHash: fresh.hash, secretRotatedAt: rotatedAt }).where(eq(devices.id, device.id)).returning();
+          return { row: row!, product, rotatedAt };
+        });
+        const { row, product, rotatedAt } = rotated;
+        const brokerAccount = await provisionIssued(brokerCredentials(), product, row, fresh);
+        return { id: row.id, username: row.deviceKey, secret: fresh.secret, rotatedAt, brokerAccount };
+      },
+    }),
+  ];
+}

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { deviceDirectory, markOffline } from '../devices/index.js';
 import { AlarmBook } from './alarm-book.js';
+import { BrokerCredentials, type BrokerCredentialsOptions } from './broker-credentials.js';
 import { DeviceCommands } from './device-commands.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { ModbusPolling, type ModbusPollingOptions } from './modbus-polling.js';
@@ -37,6 +38,7 @@ export class IotRuntime {
   /** How the NB-IoT platforms name the devices that report through them (for commands through their APIs). */
   readonly platformDevices: PlatformDeviceBook;
   private externalBroker: ExternalMqttBroker | undefined;
+  private credentials: BrokerCredentials | undefined;
   /** Downlink commands: delivery over whichever MQTT transport runs, replies, expiry. */
   readonly commands: DeviceCommands;
   private polling: ModbusPolling | undefined;
@@ -261,8 +263,29 @@ export class IotRuntime {
     return this.externalBroker;
   }
 
+  /**
+   * Gives the external broker the devices' credentials as the registry issues them, through Mosquitto's
+   * dynamic-security plugin with its admin account (see BrokerCredentials). Resolves once connected and the
+   * device role is in place; refused admin credentials fail it.
+   */
+  async provisionBrokerCredentials(
+    url: string,
+    options: Pick<BrokerCredentialsOptions, 'username' | 'password' | 'clientId' | 'issueWaitMs' | 'retryDelay' | 'reconnectPeriodMs' | 'timeoutMs'>,
+  ): Promise<BrokerCredentials> {
+    if (this.credentials) throw new Error('broker credentials are already provisioned by this runtime');
+    const { db, logger, metrics } = this.options;
+    this.credentials = await BrokerCredentials.start({ ...options, url, db, logger, metrics });
+    return this.credentials;
+  }
+
+  /** Device credentials on the external broker, when this runtime provisions them (provisionBrokerCredentials). */
+  get brokerCredentials(): BrokerCredentials | undefined {
+    return this.credentials;
+  }
+
   /** Stops taking messages, writes what is buffered, records contact. */
   async close(): Promise<void> {
+    await this.credentials?.close();
     await this.commands.close();
     await this.modbus?.close();
     await this.externalBroker?.close();

@@ -130,6 +130,11 @@ const sleep = (ms: number) =>
  * pattern read devices/%u/down
  * ```
  *
+ * With a password file someone must copy every secret the registry issues into it. Mosquitto's
+ * dynamic-security plugin (instead of `password_file` and `acl_file`) lets the runtime do that itself: see
+ * DynsecProvisioner (./dynsec.ts) and the server's BrokerCredentials; there the runtime's account needs
+ * `subscribePattern $share/+/devices/+/up` (the plugin checks a shared subscription with its prefix).
+ *
  * The window of unacknowledged uplinks per node is the runtime's MQTT 5 Receive Maximum (1000); Mosquitto
  * 2.0.11 honours it over its `max_inflight_messages` (default 20, which binds MQTT 3.1.1 clients).
  *
