@@ -28,6 +28,8 @@ import {
   platformDevices,
   products,
   pushEndpoints,
+  reportDatasets,
+  reportTemplates,
   roles,
   sessions,
   type TenantKind,
@@ -209,6 +211,8 @@ async function seed(db: Database) {
       await tx.insert(workflowTimers).values({ ...inst, definitionId: definition!.id, key: 'timer-1', elementId: 'sla', dueAt: new Date(Date.now() + 3_600_000) });
       await tx.insert(workflowIncidents).values({ ...inst, elementId: 'check', kind: 'job', message: 'no answer', jobId: job!.id });
       await tx.insert(workflowHistory).values({ ...inst, elementId: 'start', elementType: 'bpmn:StartEvent', event: 'completed', at: new Date() });
+      await tx.insert(reportDatasets).values({ ...t, code: 'alarms', version: 1, label: { 'zh-CN': '告警', en: 'Alarms' }, sourceKind: 'postgres', definition: {}, checksum: `ds-${tenant.code}` });
+      await tx.insert(reportTemplates).values({ ...t, code: 'alarms-by-kind', version: 1, name: '告警', datasetCode: 'alarms', template: {}, checksum: `rt-${tenant.code}` });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -393,6 +397,11 @@ describe.each(drivers)('row-level security on %s', (driver) => {
         (tx) => tx.insert(workflowInstances).values({ ...b, definitionId: 1, processId: 'evil', version: 1 }),
       ],
       ['workflow_history', (tx) => tx.insert(workflowHistory).values({ ...b, instanceId: 1, elementId: 'evil', elementType: 'x', event: 'completed', at: new Date() })],
+      [
+        'report_datasets',
+        (tx) => tx.insert(reportDatasets).values({ ...b, code: 'evil', version: 1, label: { 'zh-CN': 'evil', en: 'evil' }, sourceKind: 'postgres-sql', rawSql: true, definition: {}, checksum: 'evil' }),
+      ],
+      ['report_templates', (tx) => tx.insert(reportTemplates).values({ ...b, code: 'evil', version: 1, name: 'evil', datasetCode: 'alarms', template: {}, checksum: 'evil' })],
       [
         'tenants',
         (tx) =>

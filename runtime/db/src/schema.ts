@@ -998,3 +998,67 @@ export const workflowHistory = pgTable(
   },
   (t) => [index('workflow_history_instance_idx').on(t.instanceId, t.id), index('workflow_history_tenant_path_gist').using('gist', t.tenantPath)],
 );
+
+// ─── Reports (报表): datasets and report templates, versioned tenant artifacts ───
+
+/** What a saved dataset reads; the two raw-SQL kinds are saved by platform administrators only. */
+export type ReportDatasetSourceKind = 'analytics' | 'postgres' | 'analytics-sql' | 'postgres-sql';
+
+/** A dataset's label in each locale (a definition's single text is both). */
+export type ReportLabel = { 'zh-CN': string; en: string };
+
+/**
+ * 数据集: one version of a dataset definition (the @shuiyun/reports semantic model, checked by
+ * parseDataset on save). Saving an unchanged definition (same checksum as the newest version) adds no
+ * version. `raw_sql` marks a definition with SQL of its own (source or lookup), so a list shows at a
+ * glance which ones only platform administrators may change.
+ */
+export const reportDatasets = pgTable(
+  'report_datasets',
+  {
+    id: id(),
+    ...tenantColumns(),
+    code: text('code').notNull(),
+    version: integer('version').notNull(),
+    label: jsonb('label').$type<ReportLabel>().notNull(),
+    sourceKind: text('source_kind').$type<ReportDatasetSourceKind>().notNull(),
+    rawSql: boolean('raw_sql').notNull().default(false),
+    definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    checksum: text('checksum').notNull(),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('report_datasets_tenant_code_version_key').on(t.tenantId, t.code, t.version),
+    index('report_datasets_tenant_path_gist').using('gist', t.tenantPath),
+    check('report_datasets_source_kind_check', sql`${t.sourceKind} in ('analytics', 'postgres', 'analytics-sql', 'postgres-sql')`),
+  ],
+);
+
+/**
+ * 报表模板: one version of a report template (JSON: default query, parameter bar, table, grouped,
+ * pivot and chart specs, conditional formats, drill-down targets), checked against its dataset on save.
+ * The dataset is named by code, pinned to a version or (null) the newest one; a tenant dataset of that
+ * code comes first, else the built-in one.
+ */
+export const reportTemplates = pgTable(
+  'report_templates',
+  {
+    id: id(),
+    ...tenantColumns(),
+    code: text('code').notNull(),
+    version: integer('version').notNull(),
+    name: text('name').notNull(),
+    datasetCode: text('dataset_code').notNull(),
+    datasetVersion: integer('dataset_version'),
+    template: jsonb('template').$type<Record<string, unknown>>().notNull(),
+    checksum: text('checksum').notNull(),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('report_templates_tenant_code_version_key').on(t.tenantId, t.code, t.version),
+    index('report_templates_tenant_dataset_idx').on(t.tenantId, t.datasetCode),
+    index('report_templates_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);

@@ -39,6 +39,7 @@ import { EmbeddedWorkflowEngine, type WorkflowEngine } from './workflow/engine.j
 import { processRoutes } from './workflow/process-routes.js';
 import { taskRoutes } from './workflow/task-routes.js';
 import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
+import { createReportService, reportRoutes } from './reports/index.js';
 
 export interface Runtime {
   app: Express;
@@ -103,6 +104,8 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
     ...processRoutes(workflow),
     ...taskRoutes(workflow, permissions),
+    // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
+    ...reportRoutes(createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 })),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(

@@ -22,6 +22,10 @@ export const permissionCatalogue = {
   task: ['read', 'read-all', 'claim', 'assign', 'complete'],
   /** For job workers outside the runtime (an integration service account). */
   job: ['activate', 'complete'],
+  /** 报表模板: read and run them; create, update (a new version) and delete them. */
+  report: ['read', 'run', 'create', 'update', 'delete'],
+  /** 数据集 behind reports; raw-SQL datasets are saved by platform administrators only. */
+  dataset: ['read', 'create', 'update', 'delete'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;
@@ -34,9 +38,11 @@ export const allPermissions: string[] = Object.entries(permissionCatalogue).flat
 export const tenantAdminPermissions = allPermissions.filter((p) => p !== 'tenant:create' && p !== 'tenant:delete');
 /**
  * Viewers read everything but the audit trail and the NB-IoT push endpoints: an endpoint's URL code is
- * the CTWing push's credential.
+ * the CTWing push's credential. Running a report is reading too: viewers run reports.
  */
-export const viewerPermissions = allPermissions.filter((p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'push-endpoint:read');
+export const viewerPermissions = allPermissions.filter(
+  (p) => (p.endsWith(':read') || p === 'report:run') && p !== 'audit:read' && p !== 'push-endpoint:read',
+);
 
 export function isKnownPermission(permission: string): boolean {
   const [resource, action] = permission.split(':');

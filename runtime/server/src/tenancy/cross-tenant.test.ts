@@ -35,6 +35,8 @@ interface Fixtures {
   workflowInstance: number;
   /** The victim's own BPMN process id. */
   processId: string;
+  /** A report template of the victim, on a dataset of its own. */
+  reportTemplate: number;
 }
 
 /** A user task for the administrators, beside a job no worker serves (an incident with its failed job). */
@@ -56,6 +58,17 @@ const victimBpmn = `<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f4" sourceRef="check" targetRef="end2" />
   </bpmn:process>
 </bpmn:definitions>`;
+
+/** A dataset over the victim's alarms (PostgreSQL, no SQL of its own) and a template on it. */
+const victimDataset = {
+  id: 'victim-alarms',
+  label: '受害告警',
+  source: { kind: 'postgres', relation: 'alarms' },
+  columns: { tenant_path: { type: 'tenantPath' }, kind: { type: 'string' } },
+  dimensions: [{ id: 'kind', label: '类型', column: 'kind' }],
+  measures: [{ id: 'alarms', label: '告警数', aggregate: 'count' }],
+};
+const victimTemplate = { code: 'victim-report', name: '受害报表', dataset: { code: 'victim-alarms' }, query: { dimensions: ['kind'], measures: ['alarms'] } };
 
 const prefixOf = (path: string) => path.slice(0, path.indexOf('/:id'));
 const HIJACK = 'hijacked';
@@ -87,6 +100,8 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'POST /api/workflow/jobs/:id/error': { worker: 'evil', errorCode: HIJACK },
     'POST /api/tasks/:id/assign': { assignee: 'root@demo-county-a' },
     'POST /api/tasks/:id/complete': { variables: { hijacked: true } },
+    'PUT /api/reports/datasets/:id': { definition: { ...victimDataset, label: HIJACK } },
+    'PUT /api/reports/templates/:id': { template: { ...victimTemplate, name: HIJACK } },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -113,6 +128,10 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     '/api/workflow/deployments': { tenantId: f.tenantId, resources: [{ name: 'xt-evil.bpmn', content: victimBpmn.replace(/victim-process/g, 'xt-evil') }] },
     '/api/workflow/instances': { tenantId: f.tenantId, processId: f.processId, variables: { hijacked: true } },
     '/api/workflow/messages': { tenantId: f.tenantId, name: 'victim-message', correlationKey: 'victim' },
+    '/api/reports/datasets': { tenantId: f.tenantId, definition: { ...victimDataset, id: 'xt-evil' } },
+    '/api/reports/templates': { tenantId: f.tenantId, template: { ...victimTemplate, code: 'xt-evil' } },
+    // Running names the victim's template; the run writes nothing, so only its answer can show a leak.
+    '/api/reports/run': { template: f.reportTemplate },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -147,15 +166,18 @@ const isTenantScoped = (route: RuntimeRoute) => route.path.startsWith('/api/') &
 /**
  * Routes that move files instead of JSON pages and bodies: attacked by their own test below, not as lists and
  * creates. Job activation takes no tenant: it hands out work of the caller's own tenant only (proven in
- * runtime/server/src/workflow/workflow-api.test.ts).
+ * runtime/server/src/workflow/workflow-api.test.ts). A report export is the download of a run: another
+ * county's template is a 404 there too (runtime/server/src/reports/reports-api.test.ts, "exports").
  */
-const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import', 'POST /api/workflow/jobs/activate'];
+const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import', 'POST /api/workflow/jobs/activate', 'POST /api/reports/export'];
 /**
  * Statistics answer with figures per group, not pages of records: their tenant isolation (and the 404 for
  * a filter naming another tenant's record) is proven in runtime/server/src/iot/statistics-routes.test.ts.
+ * The built-in report datasets are the platform's, the same for every tenant (each tenant's shadowing of
+ * them: runtime/server/src/reports/reports-api.test.ts).
  */
 const isFileRoute = (route: RuntimeRoute) => FILE_ROUTES.includes(`${route.method.toUpperCase()} ${route.path}`);
-const isReportRoute = (route: RuntimeRoute) => route.path.startsWith('/api/device-statistics/');
+const isReportRoute = (route: RuntimeRoute) => route.path.startsWith('/api/device-statistics/') || route.path === '/api/reports/builtin-datasets';
 
 describe.each(drivers)('cross-tenant access on %s', (driver) => {
   let t: TestRuntime;
@@ -249,6 +271,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
     const instance = await ok('POST', '/api/workflow/instances', 'group', { tenantId: home.id, processId, variables: { victim: code } });
     const [task] = (await ok('GET', `/api/tasks?scope=all&instanceId=${instance.id}`, 'group')).items;
     const [incident] = (await ok('GET', `/api/workflow/incidents?instanceId=${instance.id}`, 'group')).items;
+    const reportDataset = await ok('POST', '/api/reports/datasets', 'group', { tenantId: home.id, definition: victimDataset });
+    const reportTemplate = await ok('POST', '/api/reports/templates', 'group', { tenantId: home.id, template: victimTemplate });
     return {
       tenantId: home.id,
       tenantPath: home.path,
@@ -272,6 +296,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/workflow/incidents': incident.id,
         '/api/workflow/jobs': incident.jobId,
         '/api/tasks': task.id,
+        '/api/reports/datasets': reportDataset.id,
+        '/api/reports/templates': reportTemplate.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -293,6 +319,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/workflow/incidents': 'workflow_incidents',
         '/api/workflow/jobs': 'workflow_jobs',
         '/api/tasks': 'workflow_user_tasks',
+        '/api/reports/datasets': 'report_datasets',
+        '/api/reports/templates': 'report_templates',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,
@@ -304,6 +332,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       viewerRole: seeded.viewer.id,
       workflowInstance: instance.id,
       processId,
+      reportTemplate: reportTemplate.id,
     };
   }
 
@@ -514,7 +543,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
           + (select count(*) from roles where code = 'xt-evil') + (select count(*) from products where code = 'xt-evil')
           + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil') + (select count(*) from alarm_rules where rule_id = 'xt-evil')
           + (select count(*) from workflow_definitions where process_id = 'xt-evil')
-          + (select count(*) from workflow_instances where variables ? 'hijacked'))::int as n`,
+          + (select count(*) from workflow_instances where variables ? 'hijacked')
+          + (select count(*) from report_datasets where code = 'xt-evil') + (select count(*) from report_templates where code = 'xt-evil'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
