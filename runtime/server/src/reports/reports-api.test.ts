@@ -598,4 +598,46 @@ describe.each(drivers)('the report API on %s', (driver) => {
     });
   });
 
+  describe('exports', () => {
+    const exportBody = { dataset: 'reading-rate', query: { dimensions: ['day'], measures: rateMeasures, parameters: { period: march(1, 5) } } };
+    const download = async (format: string, body: unknown, token = adminA) => {
+      const res = await fetch(`${t.baseUrl}/api/reports/export?format=${format}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'accept-language': 'zh-CN' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+
+    it('streams the rows a run shows as CSV (UTF-8 with BOM) and XLSX, each readable back', async () => {
+      const shown = await run({ ...exportBody, pageSize: 100 });
+      const csv = await download('csv', exportBody);
+      expect(csv.status).toBe(200);
+      expect(csv.type).toContain('text/csv');
+      expect(csv.disposition).toMatch(/attachment; filename="reading-rate-\d{4}-\d{2}-\d{2}\.csv"/);
+      const text = csv.bytes.toString('utf8');
+      expect(text.charCodeAt(0)).toBe(0xfeff);
+      const lines = text.slice(1).trim().split(/\r?\n/);
+      expect(lines).toHaveLength(shown.rows.length + 1);
+      const ids = shown.columns.map((c: { id: string }) => c.id);
+      for (const [i, row] of shown.rows.entries()) expect(lines[i + 1]).toBe(ids.map((id: string) => row[id] ?? '').join(','));
+
+      const xlsx = await download('xlsx', exportBody);
+      expect(xlsx.status).toBe(200);
+      const { default: ExcelJS } = await import('exceljs');
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(xlsx.bytes as never);
+      const sheet = book.worksheets[0]!;
+      expect(sheet.rowCount).toBe(shown.rows.length + 1);
+    });
+
+    it('keeps the subtotals of a grouped view, refuses an unknown format, and exports nothing of another county', async () => {
+      const grouped = await download('xlsx', { ...exportBody, view: 'grouped', grouped: { groupBy: ['day'], grandTotal: true } });
+      expect(grouped.status).toBe(200);
+      expect((await download('docx', exportBody)).status).toBe(400);
+      const template = await ok('POST', '/api/reports/templates', { template: { code: 'rate-export', name: '抄表率导出', dataset: { code: 'reading-rate' }, query: exportBody.query } });
+      expect((await download('csv', { template: template.id }, adminB)).status).toBe(404);
+      expect((await download('csv', { template: template.id }, viewer)).status).toBe(200);
+    });
+  });
 });
