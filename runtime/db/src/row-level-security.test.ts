@@ -28,7 +28,10 @@ import {
   platformDevices,
   products,
   pushEndpoints,
+  notifications,
   reportDatasets,
+  reportDeliveries,
+  reportSchedules,
   reportTemplates,
   roles,
   sessions,
@@ -83,6 +86,8 @@ interface SeededTenant {
   adminRole: number;
   product: number;
   device: number;
+  reportTemplate: number;
+  reportSchedule: number;
 }
 
 async function nextId(tx: Tx, sequence: string): Promise<number> {
@@ -212,7 +217,16 @@ async function seed(db: Database) {
       await tx.insert(workflowIncidents).values({ ...inst, elementId: 'check', kind: 'job', message: 'no answer', jobId: job!.id });
       await tx.insert(workflowHistory).values({ ...inst, elementId: 'start', elementType: 'bpmn:StartEvent', event: 'completed', at: new Date() });
       await tx.insert(reportDatasets).values({ ...t, code: 'alarms', version: 1, label: { 'zh-CN': '告警', en: 'Alarms' }, sourceKind: 'postgres', definition: {}, checksum: `ds-${tenant.code}` });
-      await tx.insert(reportTemplates).values({ ...t, code: 'alarms-by-kind', version: 1, name: '告警', datasetCode: 'alarms', template: {}, checksum: `rt-${tenant.code}` });
+      const [template] = await tx
+        .insert(reportTemplates)
+        .values({ ...t, code: 'alarms-by-kind', version: 1, name: '告警', datasetCode: 'alarms', template: {}, checksum: `rt-${tenant.code}` })
+        .returning();
+      const [schedule] = await tx
+        .insert(reportSchedules)
+        .values({ ...t, templateId: template!.id, name: '每日告警', cron: '0 8 * * *', timeZone: 'Asia/Shanghai', format: 'xlsx', recipientUserIds: [admin!.id], ownerId: admin!.id })
+        .returning();
+      await tx.insert(reportDeliveries).values({ ...t, scheduleId: schedule!.id, trigger: 'schedule', format: 'xlsx', status: 'succeeded', rows: 3 });
+      await tx.insert(notifications).values({ ...t, userId: admin!.id, kind: 'report-delivery', title: { 'zh-CN': '报表', en: 'Report' }, body: { 'zh-CN': '报表', en: 'Report' } });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -222,6 +236,8 @@ async function seed(db: Database) {
         adminRole: adminRole!.id,
         product: product!.id,
         device: device!.id,
+        reportTemplate: template!.id,
+        reportSchedule: schedule!.id,
       };
     };
 
@@ -402,6 +418,16 @@ describe.each(drivers)('row-level security on %s', (driver) => {
         (tx) => tx.insert(reportDatasets).values({ ...b, code: 'evil', version: 1, label: { 'zh-CN': 'evil', en: 'evil' }, sourceKind: 'postgres-sql', rawSql: true, definition: {}, checksum: 'evil' }),
       ],
       ['report_templates', (tx) => tx.insert(reportTemplates).values({ ...b, code: 'evil', version: 1, name: 'evil', datasetCode: 'alarms', template: {}, checksum: 'evil' })],
+      [
+        'report_schedules',
+        (tx) =>
+          tx.insert(reportSchedules).values({ ...b, templateId: s.companyB.reportTemplate, name: 'evil', cron: '* * * * *', timeZone: 'UTC', format: 'csv', recipientEmails: ['evil@example.test'] }),
+      ],
+      ['report_deliveries', (tx) => tx.insert(reportDeliveries).values({ ...b, scheduleId: s.companyB.reportSchedule, trigger: 'manual', format: 'csv' })],
+      [
+        'notifications',
+        (tx) => tx.insert(notifications).values({ ...b, userId: s.companyB.users.admin, kind: 'evil', title: { 'zh-CN': 'evil', en: 'evil' }, body: { 'zh-CN': 'evil', en: 'evil' } }),
+      ],
       [
         'tenants',
         (tx) =>

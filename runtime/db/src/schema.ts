@@ -1062,3 +1062,112 @@ export const reportTemplates = pgTable(
     index('report_templates_tenant_path_gist').using('gist', t.tenantPath),
   ],
 );
+
+// ─── Report schedules (报表订阅): a cron per report template, its deliveries, and in-app notifications ───
+
+export type ReportScheduleFormat = 'csv' | 'xlsx' | 'pdf';
+/** How a run ended: every channel delivered, some failed (`partial`: e.g. the e-mail), or nothing was produced. */
+export type ReportDeliveryStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+/**
+ * 报表订阅: runs a report template on a cron (in the schedule's time zone) with saved parameters, as its
+ * owner (the owner's tenant, roles and data scope at run time), and delivers the export to users in the
+ * app and to e-mail addresses. The scheduler claims due rows with `for update skip locked` and moves
+ * `next_run_at` in the same transaction, so a run happens once across nodes and restarts. The template
+ * is named by a version's id; a run takes the newest version of that template's code.
+ */
+export const reportSchedules = pgTable(
+  'report_schedules',
+  {
+    id: id(),
+    ...tenantColumns(),
+    templateId: ref('template_id')
+      .notNull()
+      .references(() => reportTemplates.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    cron: text('cron').notNull(),
+    timeZone: text('time_zone').notNull(),
+    parameters: jsonb('parameters').$type<Record<string, unknown>>().notNull().default({}),
+    format: text('format').$type<ReportScheduleFormat>().notNull(),
+    /** In-app recipients (users of the schedule's tenant subtree) and e-mail addresses. */
+    recipientUserIds: bigint('recipient_user_ids', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
+    recipientEmails: text('recipient_emails').array().notNull().default(sql`'{}'::text[]`),
+    enabled: boolean('enabled').notNull().default(true),
+    /** Whose rights the run uses; null once that user was deleted (the run then fails, saying so). */
+    ownerId: ref('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    /** Null when disabled. */
+    nextRunAt: timestamp('next_run_at', { withTimezone: true }),
+    lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    lastStatus: text('last_status').$type<ReportDeliveryStatus>(),
+    lastError: text('last_error'),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('report_schedules_due_idx').on(t.nextRunAt).where(sql`${t.enabled}`),
+    index('report_schedules_template_idx').on(t.templateId),
+    index('report_schedules_tenant_path_gist').using('gist', t.tenantPath),
+    check('report_schedules_format_check', sql`${t.format} in ('csv', 'xlsx', 'pdf')`),
+  ],
+);
+
+/** 推送记录: one run of a schedule (by the clock or run-now), what it produced and what failed. */
+export const reportDeliveries = pgTable(
+  'report_deliveries',
+  {
+    id: id(),
+    ...tenantColumns(),
+    scheduleId: ref('schedule_id')
+      .notNull()
+      .references(() => reportSchedules.id, { onDelete: 'cascade' }),
+    trigger: text('trigger').$type<'schedule' | 'manual'>().notNull(),
+    /** The cron time this run stands for (null for run-now). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    status: text('status').$type<ReportDeliveryStatus>().notNull().default('running'),
+    format: text('format').$type<ReportScheduleFormat>().notNull(),
+    rows: integer('rows'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    /** The export under the data directory (relative), kept for the notifications' downloads. */
+    file: text('file'),
+    fileName: text('file_name'),
+    notified: integer('notified').notNull().default(0),
+    emailed: integer('emailed').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [
+    index('report_deliveries_schedule_idx').on(t.scheduleId, t.id),
+    index('report_deliveries_tenant_path_gist').using('gist', t.tenantPath),
+    check('report_deliveries_status_check', sql`${t.status} in ('running', 'succeeded', 'partial', 'failed')`),
+  ],
+);
+
+/** What a notification links to: a delivered report file (downloaded through the notification). */
+export interface NotificationAttachment {
+  deliveryId: number;
+  fileName: string;
+  mediaType: string;
+  bytes: number;
+}
+
+/** 站内消息: one message to one user (in the user's tenant), unread until the user marks it read. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: id(),
+    ...tenantColumns(),
+    userId: ref('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    title: jsonb('title').$type<ReportLabel>().notNull(),
+    body: jsonb('body').$type<ReportLabel>().notNull(),
+    link: text('link'),
+    attachment: jsonb('attachment').$type<NotificationAttachment>(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.readAt, t.id), index('notifications_tenant_path_gist').using('gist', t.tenantPath)],
+);

@@ -39,7 +39,7 @@ import { EmbeddedWorkflowEngine, type WorkflowEngine } from './workflow/engine.j
 import { processRoutes } from './workflow/process-routes.js';
 import { taskRoutes } from './workflow/task-routes.js';
 import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
-import { createReportService, reportRoutes } from './reports/index.js';
+import { createMailer, createReportService, notificationRoutes, ReportScheduler, reportRoutes } from './reports/index.js';
 
 export interface Runtime {
   app: Express;
@@ -53,6 +53,8 @@ export interface Runtime {
   iot: IotRuntime | undefined;
   /** BPMN processes, job workers and the task list. */
   workflow: WorkflowEngine;
+  /** Report schedules: fires due ones (tests call `fireDue`). */
+  reportSchedules: ReportScheduler;
   /** Stops ingestion and writes what is buffered; the caller closes the databases. */
   close(): Promise<void>;
 }
@@ -65,12 +67,14 @@ export interface RuntimeOptions {
   analytics?: AnalyticsStore | undefined;
   /** For tests: the workflow engine's timer and job polling period; 0 runs no background loops. */
   workflowTickMs?: number | undefined;
+  /** For tests: how often report schedules are looked at; 0 runs no background loop (call `reportSchedules.fireDue`). */
+  reportScheduleTickMs?: number | undefined;
 }
 
 const VERSION = '0.1.0';
 
 /** Wires the runtime's HTTP API over an opened, migrated database. */
-export async function createRuntime({ database, config, analytics, workflowTickMs, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
+export async function createRuntime({ database, config, analytics, workflowTickMs, reportScheduleTickMs, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
   const signer = await TokenSigner.load(database.db, config.SHUIYUN_ACCESS_TOKEN_TTL);
   const permissions = await PermissionModel.load(database.db);
   const signIn = new SignInService(database.db, signer, {
@@ -83,6 +87,17 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
+  // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
+  const reports = createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 });
+  const reportSchedules = new ReportScheduler({
+    db: database.db,
+    service: reports,
+    permissions,
+    logger,
+    dataDir: config.dataDir,
+    mailer: createMailer(config.SMTP_URL, config.SMTP_FROM),
+    tickMs: reportScheduleTickMs,
+  });
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -104,8 +119,8 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
     ...processRoutes(workflow),
     ...taskRoutes(workflow, permissions),
-    // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
-    ...reportRoutes(createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 })),
+    ...reportRoutes(reports, reportSchedules),
+    ...notificationRoutes(database.db, config.dataDir),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -163,6 +178,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   );
   app.use(routeNotFound);
   app.use(errorHandler(logger));
+  reportSchedules.start();
 
   return {
     app,
@@ -173,8 +189,10 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     logger,
     iot,
     workflow,
+    reportSchedules,
     close: async () => {
       unbridge?.();
+      await reportSchedules.stop();
       await iot?.close();
       await workflow.close();
     },

@@ -92,6 +92,13 @@ const schema = z.object({
     .refine((engine) => engine === 'embedded', 'zeebe is not available in this build: its broker cannot be run and tested here (README, "Workflow"); use embedded'),
   /** This node's name on the jobs it works (`workflow_jobs.worker`); unset means `<host>-<pid>`. */
   WORKFLOW_NODE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore').default(`${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100)),
+  /** Outgoing mail for report schedules (`smtp://user:pass@host:587`, `smtps://…:465`); unset: no e-mail recipients. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender of those e-mails. */
+  SMTP_FROM: z.string().min(3).default('水云 Shuiyun <noreply@shuiyun.local>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((config, ctx) => {
   if (config.MQTT_DYNSEC_USERNAME !== undefined && config.MQTT_DYNSEC_PASSWORD === undefined) {

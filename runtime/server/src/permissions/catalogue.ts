@@ -26,6 +26,8 @@ export const permissionCatalogue = {
   report: ['read', 'run', 'create', 'update', 'delete'],
   /** 数据集 behind reports; raw-SQL datasets are saved by platform administrators only. */
   dataset: ['read', 'create', 'update', 'delete'],
+  /** 报表订阅: schedules that run a report on a cron and deliver it in the app and by e-mail; `run` runs one now. */
+  'report-schedule': ['read', 'create', 'update', 'delete', 'run'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

@@ -2,12 +2,15 @@ import type { RuntimeRoute } from '../http/route.js';
 import { datasetRoutes } from './dataset-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { runRoutes } from './run-routes.js';
+import { type ReportScheduler, scheduleRoutes } from './schedules/index.js';
 import type { ReportService } from './service.js';
 import { templateRoutes } from './template-routes.js';
 
 export { createReportService, type ReportService, type ReportServiceOptions } from './service.js';
 
-/** The report API: datasets and templates (versioned, per tenant) and running them. */
-export function reportRoutes(service: ReportService): RuntimeRoute[] {
-  return [...datasetRoutes(service), ...templateRoutes(service), ...runRoutes(service), ...exportRoutes(service)];
+export { ReportScheduler, createMailer, notificationRoutes } from './schedules/index.js';
+
+/** The report API: datasets and templates (versioned, per tenant), running and exporting them, and their schedules. */
+export function reportRoutes(service: ReportService, scheduler: ReportScheduler): RuntimeRoute[] {
+  return [...datasetRoutes(service), ...templateRoutes(service), ...runRoutes(service), ...exportRoutes(service), ...scheduleRoutes(service, scheduler)];
 }

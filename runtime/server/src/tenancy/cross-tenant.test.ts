@@ -37,6 +37,8 @@ interface Fixtures {
   processId: string;
   /** A report template of the victim, on a dataset of its own. */
   reportTemplate: number;
+  /** A schedule of that template, owned by the victim's administrator. */
+  reportSchedule: number;
 }
 
 /** A user task for the administrators, beside a job no worker serves (an incident with its failed job). */
@@ -102,6 +104,7 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'POST /api/tasks/:id/complete': { variables: { hijacked: true } },
     'PUT /api/reports/datasets/:id': { definition: { ...victimDataset, label: HIJACK } },
     'PUT /api/reports/templates/:id': { template: { ...victimTemplate, name: HIJACK } },
+    'PATCH /api/reports/schedules/:id': { name: HIJACK, enabled: false, recipients: { users: [], emails: [] } },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -132,6 +135,7 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     '/api/reports/templates': { tenantId: f.tenantId, template: { ...victimTemplate, code: 'xt-evil' } },
     // Running names the victim's template; the run writes nothing, so only its answer can show a leak.
     '/api/reports/run': { template: f.reportTemplate },
+    '/api/reports/schedules': { tenantId: f.tenantId, templateId: f.reportTemplate, name: 'xt-evil', cron: '0 8 * * *', recipients: { users: [f.admin] } },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -273,6 +277,14 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
     const [incident] = (await ok('GET', `/api/workflow/incidents?instanceId=${instance.id}`, 'group')).items;
     const reportDataset = await ok('POST', '/api/reports/datasets', 'group', { tenantId: home.id, definition: victimDataset });
     const reportTemplate = await ok('POST', '/api/reports/templates', 'group', { tenantId: home.id, template: victimTemplate });
+    // Once a year, so no run changes it during the suite; saved by the county's own administrator (its owner).
+    const reportSchedule = await ok('POST', '/api/reports/schedules', code, {
+      templateId: reportTemplate.id,
+      name: '受害订阅',
+      cron: '0 3 1 1 *',
+      format: 'csv',
+      recipients: { users: [seeded.admin.id] },
+    });
     return {
       tenantId: home.id,
       tenantPath: home.path,
@@ -298,6 +310,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/tasks': task.id,
         '/api/reports/datasets': reportDataset.id,
         '/api/reports/templates': reportTemplate.id,
+        '/api/reports/schedules': reportSchedule.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -321,6 +334,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/tasks': 'workflow_user_tasks',
         '/api/reports/datasets': 'report_datasets',
         '/api/reports/templates': 'report_templates',
+        '/api/reports/schedules': 'report_schedules',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,
@@ -333,6 +347,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       workflowInstance: instance.id,
       processId,
       reportTemplate: reportTemplate.id,
+      reportSchedule: reportSchedule.id,
     };
   }
 
@@ -544,7 +559,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
           + (select count(*) from devices where meter_number = 'xt-evil') + (select count(*) from push_endpoints where name = 'xt-evil') + (select count(*) from alarm_rules where rule_id = 'xt-evil')
           + (select count(*) from workflow_definitions where process_id = 'xt-evil')
           + (select count(*) from workflow_instances where variables ? 'hijacked')
-          + (select count(*) from report_datasets where code = 'xt-evil') + (select count(*) from report_templates where code = 'xt-evil'))::int as n`,
+          + (select count(*) from report_datasets where code = 'xt-evil') + (select count(*) from report_templates where code = 'xt-evil')
+          + (select count(*) from report_schedules where name = 'xt-evil'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
@@ -564,6 +580,10 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       ['PATCH', `/api/communities/${ownCommunity!.id}`, { orgUnitId: countyB.org.metering }],
       ['PATCH', `/api/users/${ownUser!.id}`, { orgUnitId: countyB.org.metering }],
       ['PUT', `/api/users/${ownUser!.id}/roles`, { roleIds: [countyB.viewerRole] }],
+      // A schedule of county-a may neither deliver to county-b's people nor run county-b's template.
+      ['POST', '/api/reports/schedules', { templateId: countyA.reportTemplate, name: 'xt-link', cron: '0 8 * * *', recipients: { users: [countyB.admin] } }],
+      ['POST', '/api/reports/schedules', { templateId: countyB.reportTemplate, name: 'xt-link', cron: '0 8 * * *', recipients: { users: [countyA.admin] } }],
+      ['PATCH', `/api/reports/schedules/${countyA.reportSchedule}`, { recipients: { users: [countyA.admin, countyB.admin], emails: [] } }],
     ];
     for (const [method, path, body] of attempts) {
       const res = await t.request(method, path, { token: token['demo-county-a']!, body });
@@ -574,7 +594,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       queryRows<{ n: number }>(
         tx,
         sql`select ((select count(*) from org_units where code = 'xt-link') + (select count(*) from communities where code = 'xt-link')
-          + (select count(*) from identity_providers where code = 'xt-link') + (select count(*) from users where username = 'xt-link'))::int as n`,
+          + (select count(*) from identity_providers where code = 'xt-link') + (select count(*) from users where username = 'xt-link')
+          + (select count(*) from report_schedules where name = 'xt-link'))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);

@@ -145,14 +145,16 @@ export function processRoutes(engine: WorkflowEngine | undefined) {
       handler: ({ params }, ctx) =>
         ctx.tx(async (tx) => {
           const { snapshot: _snapshot, ...instance } = await loadInstance(tx, params.id);
-          const [jobs, tasks, subscriptions, timers, incidents, children] = await Promise.all([
-            tx.select().from(workflowJobs).where(eq(workflowJobs.instanceId, params.id)),
-            tx.select().from(workflowUserTasks).where(and(eq(workflowUserTasks.instanceId, params.id), eq(workflowUserTasks.state, 'created'))),
-            tx.select().from(workflowSubscriptions).where(eq(workflowSubscriptions.instanceId, params.id)),
-            tx.select().from(workflowTimers).where(eq(workflowTimers.instanceId, params.id)),
-            tx.select().from(workflowIncidents).where(eq(workflowIncidents.instanceId, params.id)).orderBy(desc(workflowIncidents.id)),
-            tx.select({ id: workflowInstances.id, processId: workflowInstances.processId, state: workflowInstances.state }).from(workflowInstances).where(eq(workflowInstances.parentId, params.id)),
-          ]);
+          // One after the other: a transaction is one connection, and pg warns on overlapping queries.
+          const jobs = await tx.select().from(workflowJobs).where(eq(workflowJobs.instanceId, params.id));
+          const tasks = await tx.select().from(workflowUserTasks).where(and(eq(workflowUserTasks.instanceId, params.id), eq(workflowUserTasks.state, 'created')));
+          const subscriptions = await tx.select().from(workflowSubscriptions).where(eq(workflowSubscriptions.instanceId, params.id));
+          const timers = await tx.select().from(workflowTimers).where(eq(workflowTimers.instanceId, params.id));
+          const incidents = await tx.select().from(workflowIncidents).where(eq(workflowIncidents.instanceId, params.id)).orderBy(desc(workflowIncidents.id));
+          const children = await tx
+            .select({ id: workflowInstances.id, processId: workflowInstances.processId, state: workflowInstances.state })
+            .from(workflowInstances)
+            .where(eq(workflowInstances.parentId, params.id));
           return { ...instance, waitingOn: { jobs, userTasks: tasks, messageSubscriptions: subscriptions, timers }, incidents, children };
         }),
     }),
