@@ -62,6 +62,9 @@ export function describeFailure(error: unknown, locale: Locale): string {
  * as an in-app notification to each recipient user and one e-mail to the addresses. The delivery row
  * records the outcome; a failed e-mail leaves the notifications in place (`partial`).
  */
+/** A run still `running` this long after it started was cut short by a crash (no export takes an hour). */
+export const STALE_RUN_MS = 60 * 60_000;
+
 export class ReportScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -75,10 +78,36 @@ export class ReportScheduler {
     return this.options.mailer !== undefined;
   }
 
-  /** Starts the background loop (unless tickMs is 0). */
+  /** Starts the background loop (unless tickMs is 0), after closing the runs a crash cut short. */
   start(): void {
     if (this.options.tickMs === 0) return;
+    void this.recoverInterrupted().catch((err: unknown) => this.options.logger.error({ err }, 'closing interrupted report deliveries failed'));
     this.schedule();
+  }
+
+  /**
+   * Deliveries still `running` long after they started were cut short (the runtime died mid-run): they
+   * become `failed` with that reason, and their schedule shows it, instead of staying `running` for ever.
+   * The schedule itself already moved on when the run was claimed; the next cron time runs it again.
+   */
+  async recoverInterrupted(now: Date = new Date(), staleAfterMs = STALE_RUN_MS): Promise<number> {
+    const before = new Date(now.getTime() - staleAfterMs);
+    const reason = 'interrupted: the runtime stopped while this run was under way (运行中断：运行时在本次运行期间停止)';
+    return asSystem(this.options.db, async (tx) => {
+      const stale = await tx
+        .update(reportDeliveries)
+        .set({ status: 'failed', finishedAt: now, error: reason })
+        .where(and(eq(reportDeliveries.status, 'running'), lte(reportDeliveries.startedAt, before)))
+        .returning({ scheduleId: reportDeliveries.scheduleId });
+      const schedules = [...new Set(stale.map((d) => d.scheduleId))];
+      if (schedules.length > 0) {
+        await tx
+          .update(reportSchedules)
+          .set({ lastStatus: 'failed', lastError: reason })
+          .where(and(inArray(reportSchedules.id, schedules), eq(reportSchedules.lastStatus, 'running')));
+      }
+      return stale.length;
+    });
   }
 
   private schedule(): void {

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asSystem, queryRows } from '@shuiyun/db';
+import { asSystem, queryRows, reportDeliveries } from '@shuiyun/db';
 import ExcelJS from 'exceljs';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, startTestRuntime, TEST_PASSWORD, type TestRuntime } from '../../testing/harness.js';
@@ -268,6 +268,21 @@ describe.each(drivers)('report schedules on %s', (driver) => {
       if (number > 1) codes.push(String(row.getCell(1).value));
     });
     expect(codes.sort()).toEqual(rows.map((r: { code: string }) => r.code).sort());
+  });
+
+  it('closes a run a crash cut short: still running an hour after it started, it becomes failed with the reason', async () => {
+    const created = await schedule({ name: '中断订阅', format: 'csv', recipients: { users: [people.reader!.id], emails: [] } });
+    const started = new Date(Date.now() - 2 * 3_600_000);
+    const [stuck] = await asSystem(t.database.db, (tx) =>
+      tx.insert(reportDeliveries).values({ tenantId: created.tenantId, tenantPath: created.tenantPath, scheduleId: created.id, trigger: 'schedule', startedAt: started, format: 'csv' }).returning(),
+    );
+    const [fresh] = await asSystem(t.database.db, (tx) =>
+      tx.insert(reportDeliveries).values({ tenantId: created.tenantId, tenantPath: created.tenantPath, scheduleId: created.id, trigger: 'manual', startedAt: new Date(), format: 'csv' }).returning(),
+    );
+    expect(await t.runtime.reportSchedules.recoverInterrupted()).toBe(1);
+    const read = (id: number) => asSystem(t.database.db, async (tx) => (await tx.select().from(reportDeliveries).where(eq(reportDeliveries.id, id)))[0]!);
+    expect(await read(stuck!.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') });
+    expect((await read(fresh!.id)).status).toBe('running');
   });
 
   it('records a failed delivery when the owner lost report:run or was disabled, and a partial one when the e-mail bounces', async () => {
