@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
+import { onlyNewestVersions } from '../http/versions.js';
 import { idFilterConditions } from '../http/scoped-queries.js';
 import { authorIn } from './caller.js';
 import { artifactChecksum } from './checksum.js';
@@ -79,10 +80,7 @@ export function datasetRoutes(service: ReportService) {
         ctx.tx(async (tx) => {
           const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { tenantId: { column: reportDatasets.tenantId, table: tenants } });
           if (query.code) where.push(eq(reportDatasets.code, query.code));
-          else {
-            where.push(sql`${reportDatasets.version} = (select max(v.version) from report_datasets v
-              where v.tenant_id = ${reportDatasets.tenantId} and v.code = ${reportDatasets.code})`);
-          }
+          else where.push(onlyNewestVersions(reportDatasets, reportDatasets.code));
           const page = await listPage(tx, reportDatasets, and(...where), [asc(reportDatasets.code), asc(reportDatasets.tenantId), desc(reportDatasets.version)], query);
           return { ...page, items: page.items.map(summary) };
         }),

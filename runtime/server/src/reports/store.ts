@@ -1,9 +1,10 @@
 import { reportDatasets, reportTemplates, type Tx } from '@shuiyun/db';
 import { type Dataset, parseDataset } from '@shuiyun/reports';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { artifactChecksum } from './checksum.js';
 import { hasRawSql } from './dataset-policy.js';
 import { type ReportTemplate, reportTemplateSchema } from './template.js';
+import { newestVersion, onlyNewestVersions } from '../http/versions.js';
 
 export type DatasetRow = typeof reportDatasets.$inferSelect;
 export type TemplateRow = typeof reportTemplates.$inferSelect;
@@ -21,24 +22,12 @@ export interface Saved<T> {
   isNew: boolean;
 }
 
-export async function newestDataset(tx: Tx, tenantId: number, code: string): Promise<DatasetRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(reportDatasets)
-    .where(and(eq(reportDatasets.tenantId, tenantId), eq(reportDatasets.code, code)))
-    .orderBy(desc(reportDatasets.version))
-    .limit(1);
-  return row;
+export function newestDataset(tx: Tx, tenantId: number, code: string): Promise<DatasetRow | undefined> {
+  return newestVersion(tx, reportDatasets, reportDatasets.code, tenantId, code);
 }
 
-export async function newestTemplate(tx: Tx, tenantId: number, code: string): Promise<TemplateRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(reportTemplates)
-    .where(and(eq(reportTemplates.tenantId, tenantId), eq(reportTemplates.code, code)))
-    .orderBy(desc(reportTemplates.version))
-    .limit(1);
-  return row;
+export function newestTemplate(tx: Tx, tenantId: number, code: string): Promise<TemplateRow | undefined> {
+  return newestVersion(tx, reportTemplates, reportTemplates.code, tenantId, code);
 }
 
 /**
@@ -162,7 +151,7 @@ export async function templateIdsByCode(tx: Tx, tenantId: number, codes: readonl
       and(
         eq(reportTemplates.tenantId, tenantId),
         inArray(reportTemplates.code, [...new Set(codes)]),
-        sql`${reportTemplates.version} = (select max(v.version) from report_templates v where v.tenant_id = ${reportTemplates.tenantId} and v.code = ${reportTemplates.code})`,
+        onlyNewestVersions(reportTemplates, reportTemplates.code),
       ),
     );
   return new Map(rows.map((r) => [r.code, r.id]));
@@ -177,7 +166,7 @@ export async function templatesUsing(tx: Tx, tenantId: number, datasetCode: stri
       and(
         eq(reportTemplates.tenantId, tenantId),
         eq(reportTemplates.datasetCode, datasetCode),
-        sql`${reportTemplates.version} = (select max(v.version) from report_templates v where v.tenant_id = ${reportTemplates.tenantId} and v.code = ${reportTemplates.code})`,
+        onlyNewestVersions(reportTemplates, reportTemplates.code),
       ),
     )
     .orderBy(reportTemplates.code);

@@ -1,10 +1,11 @@
 import { reportTemplates, tenants, type Tx } from '@shuiyun/db';
 import { AppError, idParams, pageQuery } from '@shuiyun/http';
-import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
+import { onlyNewestVersions } from '../http/versions.js';
 import { idFilterConditions } from '../http/scoped-queries.js';
 import { authorIn, tenantTimeZone } from './caller.js';
 import { artifactChecksum } from './checksum.js';
@@ -68,10 +69,7 @@ export function templateRoutes(service: ReportService) {
           const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { tenantId: { column: reportTemplates.tenantId, table: tenants } });
           if (query.datasetCode) where.push(eq(reportTemplates.datasetCode, query.datasetCode));
           if (query.code) where.push(eq(reportTemplates.code, query.code));
-          else {
-            where.push(sql`${reportTemplates.version} = (select max(v.version) from report_templates v
-              where v.tenant_id = ${reportTemplates.tenantId} and v.code = ${reportTemplates.code})`);
-          }
+          else where.push(onlyNewestVersions(reportTemplates, reportTemplates.code));
           const page = await listPage(tx, reportTemplates, and(...where), [asc(reportTemplates.code), asc(reportTemplates.tenantId), desc(reportTemplates.version)], query);
           return { ...page, items: page.items.map(summary) };
         }),

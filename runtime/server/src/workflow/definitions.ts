@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { type Tx, workflowDefinitions, workflowForms, workflowSubscriptions, workflowTimers } from '@shuiyun/db';
 import { compileForm, FormSchemaError, type CompiledForm } from '@shuiyun/forms';
 import { AppError } from '@shuiyun/http';
+import { newestVersion } from '../http/versions.js';
 import { compileDefinition, type CompiledDefinition, DeployError, type ProcessInfo, firstDueAt } from '@shuiyun/workflow';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 
 export type DefinitionRow = typeof workflowDefinitions.$inferSelect;
 export type FormRow = typeof workflowForms.$inferSelect;
@@ -135,12 +136,7 @@ export async function deployResources(tx: Tx, cache: DefinitionCache, target: Ta
   const deployedForms: DeployedForm[] = [];
   for (const { resource, schema, formId } of forms) {
     const sum = checksum(JSON.stringify(schema));
-    const [latest] = await tx
-      .select({ id: workflowForms.id, version: workflowForms.version, checksum: workflowForms.checksum })
-      .from(workflowForms)
-      .where(and(eq(workflowForms.tenantId, target.tenantId), eq(workflowForms.formId, formId)))
-      .orderBy(desc(workflowForms.version))
-      .limit(1);
+    const latest = await latestForm(tx, target.tenantId, formId);
     if (latest?.checksum === sum) {
       deployedForms.push({ id: latest.id, formId, version: latest.version, isNew: false });
       continue;
@@ -157,12 +153,7 @@ export async function deployResources(tx: Tx, cache: DefinitionCache, target: Ta
     for (const process of compiled.processes) {
       // A file may hold several processes: each is versioned on its own, by its own part of the file.
       const sum = checksum(`${process.processId}\n${compiled.xml}`);
-      const [latest] = await tx
-        .select({ id: workflowDefinitions.id, version: workflowDefinitions.version, checksum: workflowDefinitions.checksum, name: workflowDefinitions.name })
-        .from(workflowDefinitions)
-        .where(and(eq(workflowDefinitions.tenantId, target.tenantId), eq(workflowDefinitions.processId, process.processId)))
-        .orderBy(desc(workflowDefinitions.version))
-        .limit(1);
+      const latest = await latestDefinition(tx, target.tenantId, process.processId);
       if (latest?.checksum === sum) {
         deployed.push({ id: latest.id, processId: process.processId, version: latest.version, name: latest.name, isNew: false });
         continue;
@@ -225,24 +216,12 @@ async function replaceStartEvents(tx: Tx, target: Target, definitionId: number, 
 }
 
 /** The newest version of a process in one tenant. */
-export async function latestDefinition(tx: Tx, tenantId: number, processId: string): Promise<DefinitionRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(workflowDefinitions)
-    .where(and(eq(workflowDefinitions.tenantId, tenantId), eq(workflowDefinitions.processId, processId)))
-    .orderBy(desc(workflowDefinitions.version))
-    .limit(1);
-  return row;
+export function latestDefinition(tx: Tx, tenantId: number, processId: string): Promise<DefinitionRow | undefined> {
+  return newestVersion(tx, workflowDefinitions, workflowDefinitions.processId, tenantId, processId);
 }
 
 /** The newest version of a form in one tenant. */
-export async function latestForm(tx: Tx, tenantId: number, formId: string): Promise<FormRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(workflowForms)
-    .where(and(eq(workflowForms.tenantId, tenantId), eq(workflowForms.formId, formId)))
-    .orderBy(desc(workflowForms.version))
-    .limit(1);
-  return row;
+export function latestForm(tx: Tx, tenantId: number, formId: string): Promise<FormRow | undefined> {
+  return newestVersion(tx, workflowForms, workflowForms.formId, tenantId, formId);
 }
 

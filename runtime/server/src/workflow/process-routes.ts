@@ -11,11 +11,12 @@ import {
   workflowUserTasks,
 } from '@shuiyun/db';
 import { AppError, idParams, pageQuery } from '@shuiyun/http';
-import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
+import { onlyNewestVersions } from '../http/versions.js';
 import { idFilterConditions, resolveTenant } from '../http/scoped-queries.js';
 import type { WorkflowEngine } from './engine.js';
 
@@ -70,10 +71,7 @@ export function processRoutes(engine: WorkflowEngine | undefined) {
         ctx.tx(async (tx) => {
           const where: (SQL | undefined)[] = await idFilterConditions(tx, query, { tenantId: { column: workflowDefinitions.tenantId, table: tenants } });
           if (query.processId) where.push(eq(workflowDefinitions.processId, query.processId));
-          else {
-            where.push(sql`${workflowDefinitions.version} = (select max(v.version) from workflow_definitions v
-              where v.tenant_id = ${workflowDefinitions.tenantId} and v.process_id = ${workflowDefinitions.processId})`);
-          }
+          else where.push(onlyNewestVersions(workflowDefinitions, workflowDefinitions.processId));
           const page = await listPage(tx, workflowDefinitions, and(...where), [asc(workflowDefinitions.processId), desc(workflowDefinitions.version)], query);
           return { ...page, items: page.items.map(({ xml: _xml, ...rest }) => rest) };
         }),
