@@ -36,6 +36,10 @@ export class BpmnError extends Error {
 export interface WorkerDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   /** The `zeebe:taskDefinition type` the worker serves, e.g. `metering.freeze-readings`. */
   readonly type: string;
+  /** What the designer calls the task in its element templates (“派发维修工单”), zh-CN and en; the type when absent. */
+  readonly title?: { readonly 'zh-CN': string; readonly en: string };
+  /** One sentence on what the worker does, shown beside the template. */
+  readonly description?: { readonly 'zh-CN': string; readonly en: string };
   /** Checks the job's variables before the handler runs; a mismatch fails the job with no retries (an incident). */
   readonly input: I;
   /** Checks what the handler returns; the result becomes the job's completion variables. */

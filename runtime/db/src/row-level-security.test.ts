@@ -11,6 +11,9 @@ import {
   buildings,
   communities,
   deviceCommands,
+  designArtifacts,
+  designArtifactVersions,
+  entityRecords,
   workflowDefinitions,
   workflowForms,
   workflowHistory,
@@ -31,6 +34,7 @@ import {
   notifications,
   reportDatasets,
   reportDeliveries,
+  reportExports,
   reportSchedules,
   reportTemplates,
   roles,
@@ -227,6 +231,13 @@ async function seed(db: Database) {
         .returning();
       await tx.insert(reportDeliveries).values({ ...t, scheduleId: schedule!.id, trigger: 'schedule', format: 'xlsx', status: 'succeeded', rows: 3 });
       await tx.insert(notifications).values({ ...t, userId: admin!.id, kind: 'report-delivery', title: { 'zh-CN': '报表', en: 'Report' }, body: { 'zh-CN': '报表', en: 'Report' } });
+      await tx.insert(reportExports).values({ ...t, requestedBy: admin!.id, request: { template: template!.id }, format: 'csv', status: 'succeeded', rowsWritten: 3, rowsTotal: 3 });
+      const [artifact] = await tx
+        .insert(designArtifacts)
+        .values({ ...t, kind: 'entity', code: 'meter', name: '水表', draft: {}, draftChecksum: `draft-${tenant.code}`, publishedVersion: 1, publishedChecksum: `v1-${tenant.code}` })
+        .returning();
+      await tx.insert(designArtifactVersions).values({ ...t, artifactId: artifact!.id, version: 1, content: {}, checksum: `v1-${tenant.code}` });
+      await tx.insert(entityRecords).values({ ...t, entity: 'meter', data: { meterNo: `M-${tenant.code}` } });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -424,6 +435,9 @@ describe.each(drivers)('row-level security on %s', (driver) => {
           tx.insert(reportSchedules).values({ ...b, templateId: s.companyB.reportTemplate, name: 'evil', cron: '* * * * *', timeZone: 'UTC', format: 'csv', recipientEmails: ['evil@example.test'] }),
       ],
       ['report_deliveries', (tx) => tx.insert(reportDeliveries).values({ ...b, scheduleId: s.companyB.reportSchedule, trigger: 'manual', format: 'csv' })],
+      ['report_exports', (tx) => tx.insert(reportExports).values({ ...b, requestedBy: s.companyB.users.admin, request: { template: s.companyB.reportTemplate }, format: 'xlsx' })],
+      ['design_artifacts', (tx) => tx.insert(designArtifacts).values({ ...b, kind: 'page', code: 'evil', name: 'evil', draft: {}, draftChecksum: 'evil' })],
+      ['entity_records', (tx) => tx.insert(entityRecords).values({ ...b, entity: 'meter', data: { evil: true } })],
       [
         'notifications',
         (tx) => tx.insert(notifications).values({ ...b, userId: s.companyB.users.admin, kind: 'evil', title: { 'zh-CN': 'evil', en: 'evil' }, body: { 'zh-CN': 'evil', en: 'evil' } }),

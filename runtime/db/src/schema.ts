@@ -1171,3 +1171,144 @@ export const notifications = pgTable(
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.readAt, t.id), index('notifications_tenant_path_gist').using('gist', t.tenantPath)],
 );
+
+// ─── Report exports (报表导出任务): long exports run as background jobs with progress ───
+
+/** Where an export job is: waiting for a runner slot, writing, or ended (the file is there only on success). */
+export type ReportExportStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Why an export job failed or was cancelled (`code` is stable; `message` is for people). */
+export interface ReportExportError {
+  code: string;
+  message: string;
+}
+
+/**
+ * 导出任务: one export a user asked for in the background (`POST /api/reports/exports`). The request is the
+ * run request of the synchronous export, checked when the job is made; the runtime writes the file under
+ * the data directory (`exports/<tenant>/<id>.<ext>`, relative in `file`), counting `rows_written` as it
+ * goes, and removes it at `expires_at`. Only the requester (and the tenant's report administrators) see it.
+ */
+export const reportExports = pgTable(
+  'report_exports',
+  {
+    id: id(),
+    ...tenantColumns(),
+    requestedBy: ref('requested_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    request: jsonb('request').$type<Record<string, unknown>>().notNull(),
+    format: text('format').$type<ReportScheduleFormat>().notNull(),
+    status: text('status').$type<ReportExportStatus>().notNull().default('queued'),
+    rowsWritten: bigint('rows_written', { mode: 'number' }).notNull().default(0),
+    /** Null while (or when) the total is unknown. */
+    rowsTotal: bigint('rows_total', { mode: 'number' }),
+    /** The file under the data directory (relative); null until it is complete and again once expired. */
+    file: text('file'),
+    fileName: text('file_name'),
+    fileSize: bigint('file_size', { mode: 'number' }),
+    mediaType: text('media_type'),
+    error: jsonb('error').$type<ReportExportError>(),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** The runtime process holding a queued or running job, and when it last said so (a crash stops both). */
+    runner: text('runner'),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('report_exports_requester_idx').on(t.requestedBy, t.id),
+    index('report_exports_active_idx').on(t.status).where(sql`${t.status} in ('queued', 'running')`),
+    index('report_exports_expires_idx').on(t.expiresAt).where(sql`${t.file} is not null`),
+    index('report_exports_tenant_path_gist').using('gist', t.tenantPath),
+    check('report_exports_format_check', sql`${t.format} in ('csv', 'xlsx', 'pdf')`),
+    check('report_exports_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`),
+  ],
+);
+
+// ─── Designer artifacts (设计器制品) and entity records (实体数据) ───
+
+/** What the designer makes: BPMN processes, form-js task forms, pages and dashboards, report templates, entity models. */
+export type DesignArtifactKind = 'process' | 'form' | 'page' | 'report' | 'entity';
+
+/**
+ * 制品: one thing a consultant designs in a tenant, with its draft (autosaved, optimistic `draft_revision`)
+ * and the published version that is active. Publishing applies the content to the runtime (a deployment,
+ * a task form, a report template version, an app page, an entity model) and appends an immutable row to
+ * `design_artifact_versions`; rolling back publishes an older version's content again as a new version.
+ */
+export const designArtifacts = pgTable(
+  'design_artifacts',
+  {
+    id: id(),
+    ...tenantColumns(),
+    kind: text('kind').$type<DesignArtifactKind>().notNull(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    draft: jsonb('draft').$type<Record<string, unknown>>().notNull(),
+    draftRevision: integer('draft_revision').notNull().default(1),
+    draftSavedAt: timestamp('draft_saved_at', { withTimezone: true }).notNull().defaultNow(),
+    draftSavedBy: ref('draft_saved_by'),
+    /** Checksum of the draft, to tell whether it differs from the active version without loading either. */
+    draftChecksum: text('draft_checksum').notNull(),
+    publishedVersion: integer('published_version'),
+    publishedChecksum: text('published_checksum'),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('design_artifacts_tenant_kind_code_key').on(t.tenantId, t.kind, t.code),
+    index('design_artifacts_tenant_path_gist').using('gist', t.tenantPath),
+    check('design_artifacts_kind_check', sql`${t.kind} in ('process', 'form', 'page', 'report', 'entity')`),
+  ],
+);
+
+/** 发布版本: what was published, never changed afterwards. */
+export const designArtifactVersions = pgTable(
+  'design_artifact_versions',
+  {
+    id: id(),
+    ...tenantColumns(),
+    artifactId: ref('artifact_id')
+      .notNull()
+      .references(() => designArtifacts.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    content: jsonb('content').$type<Record<string, unknown>>().notNull(),
+    checksum: text('checksum').notNull(),
+    note: text('note'),
+    /** What publishing produced in the runtime (deployed definition ids, the report template version …). */
+    applied: jsonb('applied').$type<Record<string, unknown>>().notNull().default({}),
+    publishedBy: ref('published_by'),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('design_artifact_versions_artifact_version_key').on(t.artifactId, t.version),
+    index('design_artifact_versions_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+/**
+ * 实体数据: one record of a tenant's entity model (an artifact of kind `entity`), its fields in `data`
+ * checked against the active model on every write; `revision` guards concurrent edits.
+ */
+export const entityRecords = pgTable(
+  'entity_records',
+  {
+    id: id(),
+    ...tenantColumns(),
+    entity: text('entity').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    revision: integer('revision').notNull().default(1),
+    createdBy: ref('created_by'),
+    createdAt: createdAt(),
+    updatedBy: ref('updated_by'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('entity_records_tenant_entity_idx').on(t.tenantId, t.entity, t.id),
+    index('entity_records_data_gin').using('gin', t.data),
+    index('entity_records_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);

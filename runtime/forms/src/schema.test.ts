@@ -37,7 +37,7 @@ describe('form schema checks', () => {
       ),
     );
     expect(issues).toEqual([
-      { path: 'schemaVersion', reason: expect.stringContaining('schemaVersion 12 is not supported (16–18)') },
+      { path: 'schemaVersion', reason: expect.stringContaining('schemaVersion 12 is not supported (16–19)') },
       { path: 'components.0.key', reason: expect.stringContaining('expected string') },
       { path: 'components.1.key', reason: 'must be a variable name or a dot-separated path of them' },
       { path: 'components.2.validate.pattern', reason: expect.stringContaining('not a valid regular expression') },

@@ -9,7 +9,7 @@ import { feelSyntaxError, isFeelExpression } from './feel.js';
  * (layout, appearance, labels of dates, …) are let through untouched.
  */
 
-export const SUPPORTED_SCHEMA_VERSIONS = { min: 16, max: 18 } as const;
+export const SUPPORTED_SCHEMA_VERSIONS = { min: 16, max: 19 } as const;
 
 export interface FormSchemaIssue {
   /** Where in the schema: `components.2.validate.pattern`. */

@@ -35,6 +35,8 @@ export interface ErrorDetail {
   path?: string;
   code?: string;
   message: string;
+  /** The BPMN element a deployment error is about, so a modeler can mark it. */
+  elementId?: string;
 }
 
 /** The one error family the API answers with: a machine code, an HTTP status and optional details. */

@@ -39,7 +39,9 @@ import { EmbeddedWorkflowEngine, type WorkflowEngine } from './workflow/engine.j
 import { processRoutes } from './workflow/process-routes.js';
 import { taskRoutes } from './workflow/task-routes.js';
 import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
-import { createMailer, createReportService, notificationRoutes, ReportScheduler, reportRoutes } from './reports/index.js';
+import { designRoutes, registerBuiltinWorkers } from './design/index.js';
+import { serveWebApps } from './web/static-apps.js';
+import { createMailer, createReportService, notificationRoutes, ReportExportRunner, ReportScheduler, reportRoutes } from './reports/index.js';
 
 export interface Runtime {
   app: Express;
@@ -55,6 +57,8 @@ export interface Runtime {
   workflow: WorkflowEngine;
   /** Report schedules: fires due ones (tests call `fireDue`). */
   reportSchedules: ReportScheduler;
+  /** Background report exports (tests call `recoverInterrupted`, `sweep`). */
+  reportExports: ReportExportRunner;
   /** Stops ingestion and writes what is buffered; the caller closes the databases. */
   close(): Promise<void>;
 }
@@ -86,6 +90,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const metrics = createMetrics();
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
+  registerBuiltinWorkers(workflow, database.db);
   const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
   // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
   const reports = createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 });
@@ -98,6 +103,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     mailer: createMailer(config.SMTP_URL, config.SMTP_FROM),
     tickMs: reportScheduleTickMs,
   });
+  const reportExports = new ReportExportRunner({ db: database.db, service: reports, permissions, logger, dataDir: config.dataDir, nodeName: config.WORKFLOW_NODE_NAME, concurrency: config.SHUIYUN_EXPORT_CONCURRENCY, ttlMs: config.SHUIYUN_EXPORT_TTL_HOURS * 3_600_000, deliveryRetentionMs: config.SHUIYUN_REPORT_DELIVERY_RETENTION_DAYS * 86_400_000 });
 
   const routes: RuntimeRoute[] = [
     ...operationsRoutes(database, metrics.registry),
@@ -119,8 +125,9 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...pushRoutes(new PushIngestion({ db: database.db, iot, logger, metrics: metrics.registry })),
     ...processRoutes(workflow),
     ...taskRoutes(workflow, permissions),
-    ...reportRoutes(reports, reportSchedules),
+    ...reportRoutes(reports, reportSchedules, reportExports),
     ...notificationRoutes(database.db, config.dataDir),
+    ...designRoutes({ workflow, reports }),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -176,9 +183,11 @@ export async function createRuntime({ database, config, analytics, workflowTickM
       context: contextFactory(database.db),
     }),
   );
+  serveWebApps(app);
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   reportSchedules.start();
+  reportExports.start();
 
   return {
     app,
@@ -190,9 +199,11 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     iot,
     workflow,
     reportSchedules,
+    reportExports,
     close: async () => {
       unbridge?.();
       await reportSchedules.stop();
+      await reportExports.stop();
       await iot?.close();
       await workflow.close();
     },

@@ -99,6 +99,12 @@ const schema = z.object({
     .optional(),
   /** The sender of those e-mails. */
   SMTP_FROM: z.string().min(3).default('水云 Shuiyun <noreply@shuiyun.local>'),
+  /** Hours the file of a background report export (POST /api/reports/exports) stays downloadable; then it is deleted. */
+  SHUIYUN_EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** Background report exports that run at once on this node (an XLSX keeps a core busy); the rest wait in line. */
+  SHUIYUN_EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(1),
+  /** Days the files of report schedule deliveries stay downloadable from their notifications; then they are deleted. */
+  SHUIYUN_REPORT_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((config, ctx) => {
   if (config.MQTT_DYNSEC_USERNAME !== undefined && config.MQTT_DYNSEC_PASSWORD === undefined) {

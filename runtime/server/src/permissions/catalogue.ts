@@ -28,6 +28,12 @@ export const permissionCatalogue = {
   dataset: ['read', 'create', 'update', 'delete'],
   /** 报表订阅: schedules that run a report on a cron and deliver it in the app and by e-mail; `run` runs one now. */
   'report-schedule': ['read', 'create', 'update', 'delete', 'run'],
+  /** 设计器: processes, forms, pages, reports and entity models as drafts (`write`) and published versions (`publish`, roll back). */
+  design: ['read', 'write', 'publish'],
+  /** The app shell's published pages and dashboards. */
+  page: ['read'],
+  /** 实体数据: records of the tenant's published entity models. */
+  entity: ['read', 'create', 'update', 'delete'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

@@ -3,12 +3,14 @@ import {
   type ExportColumn,
   type ExportFormat,
   type ExportJob,
+  DEFAULT_PDF_MAX_ROWS,
   ExportCancelled,
   ExportError,
   type ExportSheet,
   exportColumns,
   exportFormats,
   exportMediaTypes,
+  assertPdfRowLimit,
   groupedTableSheet,
   pivotSheet,
   runExport,
@@ -34,9 +36,14 @@ export interface PreparedExport {
   job: Omit<ExportJob, 'out' | 'signal'>;
 }
 
+/** The API's error for an export refused before it starts (a PDF of too many rows): 422 at `query.format`, as the download answers it. */
+export function exportProblem(error: ExportError, locale: RequestContext['locale']): AppError {
+  return new AppError('validation_failed', { status: error.status, details: [{ path: 'query.format', code: error.code, message: error.messages[locale] }] });
+}
+
 /**
  * Runs the first page of the report the caller asked for (so every error — unknown template, bad
- * parameter, limits — is thrown before any byte) and shapes the export: a table pages through the whole
+ * parameter, limits, a PDF of a table with too many rows — is thrown before any byte) and shapes the export: a table pages through the whole
  * result ({@link EXPORT_PAGE_ROWS} rows a query) when the job reads its source, grouped tables keep their
  * subtotals, pivots their merged headers, a PDF the chart of a chart view. Shared by the download route and
  * the report schedules.
@@ -44,6 +51,14 @@ export interface PreparedExport {
 export async function prepareExport(service: ReportService, ctx: RequestContext, request: RunRequest, format: ExportFormat): Promise<PreparedExport> {
   const first = await runReport(service, ctx, { request: { ...request, page: 1, pageSize: request.view && request.view !== 'table' ? request.pageSize : EXPORT_PAGE_ROWS }, where: 'body' });
   const locale = ctx.locale;
+  if (format === 'pdf' && first.view === 'table') {
+    // runExport refuses it too, but by destroying its output: a download would lose the answer with the socket.
+    try {
+      assertPdfRowLimit(first.page.total, DEFAULT_PDF_MAX_ROWS);
+    } catch (error) {
+      throw error instanceof ExportError ? exportProblem(error, locale) : error;
+    }
+  }
   let sheet: Pick<ExportSheet, 'columns' | 'header' | 'frozenColumns' | 'rows'>;
   if (first.view === 'grouped' && first.grouped) sheet = groupedTableSheet(first.grouped, { locale });
   else if (first.view === 'pivot' && first.pivot) sheet = pivotSheet(first.pivot, { locale });
@@ -114,7 +129,7 @@ export function exportRoutes(service: ReportService) {
         } catch (error) {
           if (error instanceof ExportCancelled) return;
           if (!res.headersSent) {
-            if (error instanceof ExportError) throw new AppError('validation_failed', { status: error.status, details: [{ path: 'query.format', code: error.code, message: error.messages[locale] }] });
+            if (error instanceof ExportError) throw exportProblem(error, locale);
             throw error;
           }
           // Mid-stream the download is cut short (the client sees an incomplete transfer); the log says why.

@@ -34,7 +34,7 @@ async function load(tx: Tx, id: number): Promise<TemplateRow> {
  * must exist), and every field it names planned against that dataset. Faults are 400s with the path in
  * the body (`body.template.query.dimensions.0`).
  */
-async function checked(tx: Tx, ctx: RequestContext, service: ReportService, input: Record<string, unknown>, tenant: Author): Promise<ReportTemplate> {
+export async function checkedTemplate(tx: Tx, ctx: RequestContext, service: ReportService, input: Record<string, unknown>, tenant: Author): Promise<ReportTemplate> {
   const parsed = reportTemplateSchema.safeParse(input);
   if (!parsed.success) throw zodProblem(parsed.error, 'body.template');
   const template = parsed.data;
@@ -94,7 +94,7 @@ export function templateRoutes(service: ReportService) {
       handler: async ({ body }, ctx, _req, res) => {
         const outcome = await ctx.tx(async (tx) => {
           const author = await authorIn(tx, ctx, body.tenantId);
-          const template = await checked(tx, ctx, service, body.template, author);
+          const template = await checkedTemplate(tx, ctx, service, body.template, author);
           const newest = await newestTemplate(tx, author.tenantId, template.code);
           if (newest && newest.checksum !== artifactChecksum(template as unknown as Record<string, unknown>)) {
             const message = reportMessage('code_taken', ctx.locale, { noun: 'report template', code: template.code, version: newest.version, path: PATH, id: newest.id });
@@ -118,7 +118,7 @@ export function templateRoutes(service: ReportService) {
         const outcome = await ctx.tx(async (tx) => {
           const current = await load(tx, params.id);
           const author = { tenantId: current.tenantId, tenantPath: current.tenantPath, userId: ctx.principal().userId };
-          const template = await checked(tx, ctx, service, body.template, author);
+          const template = await checkedTemplate(tx, ctx, service, body.template, author);
           if (template.code !== current.code) {
             throw refusal('validation_failed', 'body.template.code', 'code_changed', reportMessage('code_changed', ctx.locale, { code: current.code }));
           }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asSystem, type Db, orgUnits, queryRows, roles, tenants, users, communities } from '@shuiyun/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +42,11 @@ interface Fixtures {
   reportTemplate: number;
   /** A schedule of that template, owned by the victim's administrator. */
   reportSchedule: number;
+  /** The victim's published entity model (a name, not an id: routes name it by `:code`) and page (`:route`). */
+  entityCode: string;
+  pageRoute: string;
+  /** A finished background export of that template, asked for by the victim's administrator. */
+  reportExport: number;
 }
 
 /** A user task for the administrators, beside a job no worker serves (an incident with its failed job). */
@@ -72,7 +80,8 @@ const victimDataset = {
 };
 const victimTemplate = { code: 'victim-report', name: '受害报表', dataset: { code: 'victim-alarms' }, query: { dimensions: ['kind'], measures: ['alarms'] } };
 
-const prefixOf = (path: string) => path.slice(0, path.indexOf('/:id'));
+/** The record a route names: by `/:id` after its prefix, or by a name (`:code`, `:route`) in the whole path. */
+const prefixOf = (path: string) => (path.includes('/:id') ? path.slice(0, path.indexOf('/:id')) : path);
 const HIJACK = 'hijacked';
 
 /** A body that passes the route's schema, so a 400 cannot hide a missing tenant check. */
@@ -105,6 +114,11 @@ function validBodyFor(route: RuntimeRoute): unknown {
     'PUT /api/reports/datasets/:id': { definition: { ...victimDataset, label: HIJACK } },
     'PUT /api/reports/templates/:id': { template: { ...victimTemplate, name: HIJACK } },
     'PATCH /api/reports/schedules/:id': { name: HIJACK, enabled: false, recipients: { users: [], emails: [] } },
+    'PUT /api/design/artifacts/:id/draft': { content: { hijacked: true }, revision: 1 },
+    'POST /api/design/artifacts/:id/publish': { note: HIJACK },
+    'POST /api/design/artifacts/:id/rollback': { version: 1 },
+    'POST /api/entities/:code/records': { data: { name: HIJACK } },
+    'PUT /api/entities/:code/records/:id': { data: { name: HIJACK }, revision: 1 },
   };
   if (!route.body) return undefined;
   if (!(key in bodies)) throw new Error(`no valid body known for ${key}: add one to cross-tenant.test.ts`);
@@ -136,6 +150,9 @@ function foreignCreateBody(path: string, f: Fixtures): unknown {
     // Running names the victim's template; the run writes nothing, so only its answer can show a leak.
     '/api/reports/run': { template: f.reportTemplate },
     '/api/reports/schedules': { tenantId: f.tenantId, templateId: f.reportTemplate, name: 'xt-evil', cron: '0 8 * * *', recipients: { users: [f.admin] } },
+    // A background export of the victim's template: the run it names is not visible, so no job is made.
+    '/api/reports/exports': { template: f.reportTemplate },
+    '/api/design/artifacts': { tenantId: f.tenantId, kind: 'page', code: 'xt-evil', name: 'evil' },
   };
   if (!(path in bodies)) throw new Error(`no cross-tenant create body known for POST ${path}: add one to cross-tenant.test.ts`);
   return bodies[path];
@@ -149,6 +166,8 @@ function filterQuery(path: string, key: string, f: Fixtures): { query: string; h
   const named = (value: number) => ({ query: `${key}=${value}`, history: false });
   if (path === '/api/audit' && key === 'actorId') return { query: `actorId=${f.admin}`, history: true };
   if (path === '/api/audit' && key === 'entityId') return { query: `entity=communities&entityId=${f.community}`, history: true };
+  // Background exports list the caller's own unless asked for everyone's (report:update).
+  if (path === '/api/reports/exports' && key === 'tenantId') return { query: `scope=all&tenantId=${f.tenantId}`, history: false };
   if (key === 'tenantId') return named(f.tenantId);
   if (key === 'orgUnitId') return named(f.org.metering);
   if (key === 'communityId') return named(f.community);
@@ -182,6 +201,16 @@ const FILE_ROUTES = ['GET /api/devices/export', 'POST /api/devices/import', 'POS
  */
 const isFileRoute = (route: RuntimeRoute) => FILE_ROUTES.includes(`${route.method.toUpperCase()} ${route.path}`);
 const isReportRoute = (route: RuntimeRoute) => route.path.startsWith('/api/device-statistics/') || route.path === '/api/reports/builtin-datasets';
+/**
+ * Views of the caller's own tenant, not lists of a subtree: its published entity models and app pages (the
+ * app shell's menu), and the element templates of the workers this runtime runs. Their isolation is proven
+ * in runtime/server/src/design/design-api.test.ts; their `:code`/`:route` routes are attacked below.
+ */
+const isOwnTenantView = (route: RuntimeRoute) => ['/api/entities', '/api/app/pages', '/api/design/element-templates'].includes(route.path);
+/** The query a create route needs besides its body (a background export names its format). */
+const createQuery: Record<string, string> = { '/api/reports/exports': '?format=csv' };
+/** Lists that show the caller's own rows unless asked for every row the caller may see. */
+const widest = (path: string) => (path === '/api/tasks' || path === '/api/reports/exports' ? `${path}?scope=all` : path);
 
 describe.each(drivers)('cross-tenant access on %s', (driver) => {
   let t: TestRuntime;
@@ -190,17 +219,19 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
   let countyB: Fixtures;
   let countyA: Fixtures;
   let snapshots: Map<string, unknown>;
+  let dataDir: string | undefined;
 
   const db = (): Db => t.database.db;
   /** Every tenant-scoped route that names a record in its path; only `:id` parameters have fixtures, anything else fails loudly. */
   const idRoutes = () =>
     t.runtime.routes.filter((r) => {
       if (!r.path.includes('/:') || !isTenantScoped(r)) return false;
-      if (!r.path.includes('/:id')) throw new Error(`${r.method.toUpperCase()} ${r.path} names a record by another key: add its fixture to cross-tenant.test.ts`);
+      const unknown = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!).filter((name) => !['id', 'code', 'route', 'version'].includes(name));
+      if (unknown.length > 0) throw new Error(`${r.method.toUpperCase()} ${r.path} names a record by another key: add its fixture to cross-tenant.test.ts`);
       return true;
     });
   const listRoutes = () =>
-    t.runtime.routes.filter((r) => r.method === 'get' && !r.path.includes('/:') && isTenantScoped(r) && !isFileRoute(r) && !isReportRoute(r));
+    t.runtime.routes.filter((r) => r.method === 'get' && !r.path.includes('/:') && isTenantScoped(r) && !isFileRoute(r) && !isReportRoute(r) && !isOwnTenantView(r));
   const createRoutes = () => t.runtime.routes.filter((r) => r.method === 'post' && !r.path.includes('/:') && isTenantScoped(r) && !isFileRoute(r));
 
   const ok = async (method: string, path: string, who: string, body?: unknown) => {
@@ -285,6 +316,32 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       format: 'csv',
       recipients: { users: [seeded.admin.id] },
     });
+    // Finished before the snapshot, so nothing of it moves during the attacks; its file is there to download.
+    const reportExport = await ok('POST', '/api/reports/exports?format=csv', code, { template: reportTemplate.id });
+    for (let waited = 0; (await ok('GET', `/api/reports/exports/${reportExport.id}`, code)).status !== 'succeeded'; waited += 50) {
+      if (waited > 30_000) throw new Error(`the fixture export of ${code} did not finish`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // A published entity model with a record, and a published page: named by code and route, unique per county.
+    const entityCode = `vm-${code}`;
+    const entity = await ok('POST', '/api/design/artifacts', 'group', {
+      tenantId: home.id,
+      kind: 'entity',
+      code: entityCode,
+      name: '受害实体',
+      content: { label: { 'zh-CN': '受害实体', en: 'Victim' }, fields: [{ name: 'name', label: { 'zh-CN': '名称', en: 'Name' }, type: 'string', required: true }] },
+    });
+    await ok('POST', `/api/design/artifacts/${entity.id}/publish`, 'group', {});
+    const record = await ok('POST', `/api/entities/${entityCode}/records`, code, { data: { name: '受害记录' } });
+    const pageRoute = `victim-${code}`;
+    const page = await ok('POST', '/api/design/artifacts', 'group', {
+      tenantId: home.id,
+      kind: 'page',
+      code: `vp-${code}`,
+      name: '受害页面',
+      content: { kind: 'page', route: pageRoute, title: { 'zh-CN': '受害页面', en: 'Victim' }, menu: { show: true, order: 1 }, html: '<p>受害</p>', css: '' },
+    });
+    await ok('POST', `/api/design/artifacts/${page.id}/publish`, 'group', {});
     return {
       tenantId: home.id,
       tenantPath: home.path,
@@ -311,6 +368,12 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/reports/datasets': reportDataset.id,
         '/api/reports/templates': reportTemplate.id,
         '/api/reports/schedules': reportSchedule.id,
+        '/api/reports/exports': reportExport.id,
+        '/api/design/artifacts': entity.id,
+        '/api/entities/:code': entity.id,
+        '/api/entities/:code/schema': entity.id,
+        '/api/entities/:code/records': record.id,
+        '/api/app/pages/:route': page.id,
       },
       tables: {
         '/api/tenants': 'tenants',
@@ -335,6 +398,12 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         '/api/reports/datasets': 'report_datasets',
         '/api/reports/templates': 'report_templates',
         '/api/reports/schedules': 'report_schedules',
+        '/api/reports/exports': 'report_exports',
+        '/api/design/artifacts': 'design_artifacts',
+        '/api/entities/:code': 'design_artifacts',
+        '/api/entities/:code/schema': 'design_artifacts',
+        '/api/entities/:code/records': 'entity_records',
+        '/api/app/pages/:route': 'design_artifacts',
       },
       org: { ops: orgId('ops'), metering: orgId('metering') },
       community: seeded.community.id,
@@ -348,6 +417,9 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       processId,
       reportTemplate: reportTemplate.id,
       reportSchedule: reportSchedule.id,
+      reportExport: reportExport.id,
+      entityCode,
+      pageRoute,
     };
   }
 
@@ -389,7 +461,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       const prefix = prefixOf(route.path);
       const id = victim.byPrefix[prefix];
       if (id === undefined) throw new Error(`no cross-tenant fixture for ${route.method.toUpperCase()} ${route.path}: add one to makeFixtures()`);
-      const path = route.path.replace(':id', String(id));
+      const path = route.path.replace(':id', String(id)).replace(':code', victim.entityCode).replace(':route', victim.pageRoute).replace(':version', '1');
       const res = await t.request(route.method.toUpperCase(), path, { token: token[attacker]!, body: validBodyFor(route) });
       const allowedByRole = permissions.some((p) => covers(p, String(route.permission)));
       // With the permission held, only the tenant check may refuse: not_found or forbidden_tenant, never a 400 or a 2xx.
@@ -402,7 +474,9 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
   }
 
   beforeAll(async () => {
-    t = await startTestRuntime(driver, { SHUIYUN_LOGIN_RATE_LIMIT: '1000' });
+    // Background exports write files: into a directory of this suite's own.
+    dataDir = await mkdtemp(join(tmpdir(), 'shuiyun-cross-tenant-'));
+    t = await startTestRuntime(driver, { SHUIYUN_LOGIN_RATE_LIMIT: '1000', SHUIYUN_DATA_DIR: dataDir });
     for (const row of await asSystem(db(), (tx) => tx.select().from(tenants))) tenant[row.code] = { id: row.id, path: row.path };
     for (const code of ['shuiyun', 'demo-group', 'demo-county-a', 'demo-county-b', 'demo-site-a1']) {
       token[code === 'shuiyun' ? 'platform' : code === 'demo-group' ? 'group' : code] = await t.login(`admin@${code}`);
@@ -430,7 +504,10 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
     }
     snapshots = await snapshot(countyB, countyA);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('covers every tenant-scoped route: each `/:id` route has a victim record, each create route a foreign body', () => {
     const missing = idRoutes()
@@ -536,7 +613,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       for (const route of routes) {
         const body = foreignCreateBody(route.path, countyB);
         expect(route.body!.safeParse(body).success, `valid body for POST ${route.path}`).toBe(true);
-        const res = await t.request('POST', route.path, { token: token[attacker]!, body });
+        const res = await t.request('POST', `${route.path}${createQuery[route.path] ?? ''}`, { token: token[attacker]!, body });
         const label = `${attacker} POST ${route.path} → ${res.status} ${JSON.stringify(res.body)}`;
         if ((body as { tenantId?: number }).tenantId !== undefined) {
           expect(res.status, label).toBe(403);
@@ -560,7 +637,8 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
           + (select count(*) from workflow_definitions where process_id = 'xt-evil')
           + (select count(*) from workflow_instances where variables ? 'hijacked')
           + (select count(*) from report_datasets where code = 'xt-evil') + (select count(*) from report_templates where code = 'xt-evil')
-          + (select count(*) from report_schedules where name = 'xt-evil'))::int as n`,
+          + (select count(*) from report_schedules where name = 'xt-evil')
+          + (select count(*) from report_exports where request->>'template' = ${String(countyB.reportTemplate)} and tenant_id <> ${countyB.tenantId}))::int as n`,
       ),
     );
     expect(written!.n).toBe(0);
@@ -626,7 +704,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
         ['demo-site-a1', 'demo-site-a1'],
       ] as const) {
         // The task list shows one's own work queue unless asked for every task: ask, for the widest view.
-        const path = route.path === '/api/tasks' ? '/api/tasks?scope=all' : route.path;
+        const path = widest(route.path);
         const owners = new Set((await listAll(who, path)).map((item) => ownerOf(route.path, item)));
         // County-a holds a record of every kind (its victim fixtures), so its lists cannot pass by being empty.
         if (home === 'demo-county-a') expect(owners.size, `${who} ${route.path} is not empty`).toBeGreaterThan(0);
@@ -635,7 +713,7 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
       }
       for (const county of ['demo-county-a', 'demo-county-b']) {
         const filter = route.path === '/api/tenants' ? `parentId=${tenant['demo-group']!.id}` : `tenantId=${tenant[county]!.id}`;
-        const items = await listAll('group', `${route.path}?${filter}`);
+        const items = await listAll('group', route.path === '/api/reports/exports' ? `${route.path}?scope=all&${filter}` : `${route.path}?${filter}`);
         const owners = items.map((item) => ownerOf(route.path, item));
         expect(owners, `group ${route.path}?${filter}`).toContain(tenant[county]!.id);
       }
@@ -677,9 +755,10 @@ describe.each(drivers)('cross-tenant access on %s', (driver) => {
 
   it('lets the group administrator read both counties’ records, and finds every county-b record exactly as it was', async () => {
     for (const victim of [countyA, countyB]) {
-      for (const route of idRoutes().filter((r) => r.method === 'get')) {
+      // Entity data and app pages (named by `:code`, `:route`) are views of one's own tenant: the group's are its own.
+      for (const route of idRoutes().filter((r) => r.method === 'get' && !/:(code|route)\b/.test(r.path))) {
         const id = victim.byPrefix[prefixOf(route.path)]!;
-        const res = await t.request('GET', route.path.replace(':id', String(id)), { token: token.group! });
+        const res = await t.request('GET', route.path.replace(':id', String(id)).replace(':version', '1'), { token: token.group! });
         expect(res.status, `group GET ${route.path} of tenant ${victim.tenantId}`).toBe(200);
         // A sub-resource (readings, history) belongs to the record rather than being it.
         if (route.path.endsWith('/:id')) expect(res.body.id).toBe(id);

@@ -18,6 +18,8 @@ export interface TestRuntime {
   driver: Driver;
   runtime: Runtime;
   database: Database;
+  /** The runtime's analytics store (its own database in the shared chDB), for tests that write readings in bulk. */
+  analytics: AnalyticsStore;
   baseUrl: string;
   /** Signs in and returns the access token. */
   login(username: string, password?: string): Promise<string>;
@@ -76,6 +78,7 @@ export async function startTestRuntime(driver: Driver, env: Record<string, strin
     driver,
     runtime,
     database,
+    analytics,
     baseUrl,
     request,
     async login(username, password = TEST_PASSWORD) {

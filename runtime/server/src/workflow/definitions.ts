@@ -73,7 +73,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
 }
 
 /** One 400 for everything wrong with a deployment, each detail naming the file and the element or field. */
-function deploymentRefused(details: { path: string; message: string }[]): AppError {
+function deploymentRefused(details: { path: string; message: string; elementId?: string }[]): AppError {
   return new AppError('validation_failed', { details });
 }
 
@@ -89,7 +89,7 @@ interface Target {
  * message and timer start events from the version before.
  */
 export async function deployResources(tx: Tx, cache: DefinitionCache, target: Target, resources: DeployResource[], now: Date): Promise<{ processes: DeployedProcess[]; forms: DeployedForm[] }> {
-  const problems: { path: string; message: string }[] = [];
+  const problems: { path: string; message: string; elementId?: string }[] = [];
   const bpmn: { resource: DeployResource; compiled: CompiledDefinition }[] = [];
   const forms: { resource: DeployResource; schema: Record<string, unknown>; formId: string }[] = [];
   const names = new Set<string>();
@@ -102,7 +102,9 @@ export async function deployResources(tx: Tx, cache: DefinitionCache, target: Ta
         bpmn.push({ resource, compiled: compileDefinition(resource.content) });
       } catch (error) {
         if (!(error instanceof DeployError)) throw error;
-        for (const issue of error.issues) problems.push({ path: `${where}.content${issue.elementId ? `#${issue.elementId}` : ''}`, message: `${resource.name}: ${issue.reason}` });
+        for (const issue of error.issues) {
+          problems.push({ path: `${where}.content${issue.elementId ? `#${issue.elementId}` : ''}`, message: `${resource.name}: ${issue.reason}`, ...(issue.elementId ? { elementId: issue.elementId } : {}) });
+        }
       }
     } else if (/\.form$/i.test(resource.name)) {
       let schema: unknown;

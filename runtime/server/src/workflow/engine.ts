@@ -46,6 +46,8 @@ export interface WorkflowEngine {
   readonly jobs: Pick<JobService, 'complete' | 'fail' | 'throwError'> & { activate(tx: Tx, request: ActivateRequest): Promise<JobRow[]> };
   /** Registers a job worker (packs do this through the SDK's `defineWorker`). */
   registerWorker(worker: WorkerDefinition): void;
+  /** The job workers registered in this runtime (the designer's element templates come from them). */
+  registeredWorkers(): WorkerDefinition[];
   /** Job types a worker outside the runtime polled for recently (the API's activate). */
   noteExternalWorker(type: string): void;
   close(): Promise<void>;
@@ -131,6 +133,10 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   registerWorker(worker: WorkerDefinition): void {
     this.workers.register(worker);
+  }
+
+  registeredWorkers(): WorkerDefinition[] {
+    return this.workers.registered();
   }
 
   noteExternalWorker(type: string): void {

@@ -43,6 +43,11 @@ export class WorkerHost {
     return this.workers.has(type);
   }
 
+  /** The workers registered on this node, in registration order. */
+  registered(): WorkerDefinition[] {
+    return [...this.workers.values()];
+  }
+
   start(): void {
     const every = this.options.pollMs ?? 1_000;
     this.timer = setInterval(() => this.poke(this.workers.keys()), every);

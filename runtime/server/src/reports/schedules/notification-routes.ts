@@ -66,7 +66,11 @@ export function notificationRoutes(db: Db, dataDir: string) {
         const { attachment } = notification;
         // The delivery may sit in a tenant above the recipient's (a county's schedule, a site's user): the notification is the right to it.
         const [delivery] = await asSystem(db, (tx) => tx.select().from(reportDeliveries).where(eq(reportDeliveries.id, attachment.deliveryId)));
-        if (!delivery?.file) throw new AppError('not_found');
+        if (!delivery?.file) {
+          // Delivered files are deleted after SHUIYUN_REPORT_DELIVERY_RETENTION_DAYS (see reports/exports/runner.ts, sweep).
+          const expired = delivery ? [{ path: 'params.id', code: 'attachment_expired', message: ctx.locale === 'zh-CN' ? '该报表文件已过保留期限并被删除' : 'The report file has passed its retention and was deleted' }] : undefined;
+          throw new AppError('not_found', expired ? { details: expired } : {});
+        }
         const stream = createReadStream(join(dataDir, delivery.file));
         await new Promise<void>((resolve, reject) => {
           stream.once('open', () => resolve());
