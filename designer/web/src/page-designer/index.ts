@@ -1,0 +1,2 @@
+export { PageDesigner, default } from './PageDesigner.js';
+export type { PageDesignerProps } from './PageDesigner.js';
