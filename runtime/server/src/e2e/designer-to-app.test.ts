@@ -70,7 +70,7 @@ describe('designer to app shell in Chromium', () => {
     const saved = async (before: number) => {
       for (const deadline = Date.now() + STEP_MS; ; await page.waitForTimeout(100)) {
         if ((await status()) === 'saved' && (await revision()) > before) return;
-        if (Date.now() > deadline) throw new Error(`the draft was not saved past revision ${before}`);
+        if (Date.now() > deadline) throw new Error(`the draft was not saved past revision ${before}: ${await page.textContent('[data-testid=editor-status]')} (${await status()}, revision ${await revision()})`);
       }
     };
     const published = (version: number) => page.locator('[data-testid=editor-publish-state]', { hasText: `v${version}` }).waitFor();
@@ -85,6 +85,8 @@ describe('designer to app shell in Chromium', () => {
     const publish = async () => {
       await page.click('[data-testid=editor-publish]');
       await page.click('[data-testid=publish-confirm]');
+      // The dialog closes with an animation that keeps the focus until it ends.
+      await page.locator('[data-testid=publish-confirm]').waitFor({ state: 'hidden' });
     };
 
     beforeAll(async () => {
@@ -215,12 +217,29 @@ describe('designer to app shell in Chromium', () => {
       await shot(page, 'page-published');
     });
 
+    it('keeps a report template draft across a reload', async () => {
+      await create('report', 'repair_online', '在线率');
+      await page.click('[data-testid=report-json-tab]');
+      const first = await revision();
+      const template = { dataset: { code: 'device-online-rate' }, query: { dimensions: ['productName'], measures: ['onlineRate'] }, view: 'table' };
+      await page.fill('[data-testid=json-editor]', JSON.stringify(template, null, 2));
+      await saved(first);
+      await page.reload();
+      await page.click('[data-testid=report-json-tab]');
+      expect(JSON.parse(await page.inputValue('[data-testid=json-editor]'))).toMatchObject(template);
+      await shot(page, 'report-draft-reloaded');
+      await page.goto(`${t.baseUrl}/designer/page`);
+      await page.click('[data-testid=artifact-open-repair_home]');
+      await page.waitForSelector('[data-testid=page-designer]');
+    });
+
     it('keeps the published page active when a broken draft of it is refused', async () => {
       const before = await revision();
       await page.fill('[data-testid=page-route]', '');
+      expect(await page.inputValue('[data-testid=page-route]')).toBe('');
       await saved(before);
       await page.click('[data-testid=editor-publish]');
-      await page.click('[data-testid=publish-confirm]').catch(() => undefined);
+      await page.click('[data-testid=publish-confirm]');
       await page.waitForSelector('[data-testid=publish-errors], [data-testid=publish-error]');
       await shot(page, 'page-publish-refused');
       expect(await page.textContent('[data-testid=editor-publish-state]')).toContain('v1');

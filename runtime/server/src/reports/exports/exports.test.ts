@@ -327,7 +327,10 @@ describe.each(drivers)('background report exports on %s', (driver) => {
     restarted.start();
     try {
       const until = Date.now() + 10_000;
-      while ((await ok('GET', `/api/reports/exports/${inserted[2]!.id}`)).status === 'running' && Date.now() < until) await sleep(50);
+      // Recovery marks the rows, then removes their partial files: wait for both.
+      const pending = async () =>
+        (await ok('GET', `/api/reports/exports/${inserted[2]!.id}`)).status === 'running' || inserted.slice(0, 3).some((job) => existsSync(fileOf(job)));
+      while ((await pending()) && Date.now() < until) await sleep(50);
       const states = await Promise.all(inserted.map((job) => ok('GET', `/api/reports/exports/${job.id}`)));
       expect(states.map((s) => s.status)).toEqual(['failed', 'failed', 'failed', 'running']);
       for (const s of states.slice(0, 3)) {
