@@ -260,6 +260,12 @@ describe.each(drivers)('designer API on %s', (driver) => {
         { value: 'DN20', label: 'DN20' },
       ]);
       expect((await ok(adminA, 'GET', '/api/entities')).items).toEqual([expect.objectContaining({ code: 'meter', version: 1 })]);
+      // A consultant's own Formily form replaces the generated one; the generated one stays at hand.
+      const custom = { type: 'object', properties: { meterNo: { type: 'string', title: '表号（钢印）', 'x-decorator': 'FormItem', 'x-component': 'Input' } } };
+      const withForm = await create(adminA, 'entity', 'meter-form', { ...meterModel, form: custom });
+      await ok(adminA, 'POST', `/api/design/artifacts/${withForm.id}/publish`, {});
+      expect(await ok(adminA, 'GET', '/api/entities/meter-form/schema')).toEqual(custom);
+      expect((await ok(adminA, 'GET', '/api/entities/meter-form/schema?generated=true')).properties.caliber['x-component']).toBe('Select');
       const bad = await create(adminA, 'entity', 'bad-model', { label: { 'zh-CN': '坏', en: 'Bad' }, fields: [{ name: 'Owner', label: { 'zh-CN': '户', en: 'Owner' }, type: 'reference', reference: 'household' }] });
       const refused = await call(adminA, 'POST', `/api/design/artifacts/${bad.id}/publish`, {});
       expect(refused.status).toBe(422);

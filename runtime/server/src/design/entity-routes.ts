@@ -126,10 +126,15 @@ export function entityRoutes() {
       method: 'get',
       path: `${PATH}/:code/schema`,
       permission: 'entity:read',
-      summary: 'The entity’s Formily JSON Schema (Ant Design components), labels in the caller’s language',
+      summary: 'The entity’s Formily JSON Schema (Ant Design components): the one the model carries, else generated from its fields in the caller’s language (?generated=true: always generated)',
       tags,
       params: codeParams,
-      handler: ({ params }, ctx) => ctx.tx(async (tx) => formilySchema((await model(tx, ctx, params.code)).model, ctx.locale)),
+      query: z.object({ generated: z.enum(['true', 'false']).default('false') }),
+      handler: ({ params, query }, ctx) =>
+        ctx.tx(async (tx) => {
+          const { model: entity } = await model(tx, ctx, params.code);
+          return entity.form && query.generated === 'false' ? entity.form : formilySchema(entity, ctx.locale);
+        }),
     }),
     route({
       method: 'get',

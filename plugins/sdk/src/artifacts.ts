@@ -1,0 +1,100 @@
+/**
+ * What the designer makes and packs ship, as data: the kinds of artifact and the shape of each kind's
+ * content that the runtime checks on publish. One definition serves the runtime's API, the designer and
+ * the pack manifest (`definePack`).
+ */
+import { z } from 'zod';
+
+/** The kinds of artifact the designer makes, in the order its menu shows them. */
+export const artifactKinds = ['process', 'form', 'page', 'report', 'entity'] as const;
+export type ArtifactKind = (typeof artifactKinds)[number];
+
+/** Artifact codes: what a process id, a form id, a report template code or a page key is made of. */
+export const artifactCode = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{1,63}$/, 'lower-case letters, digits, _ and -, 2 to 64, starting with a letter');
+
+const bilingual = z.strictObject({ 'zh-CN': z.string().trim().min(1).max(200), en: z.string().trim().min(1).max(200) });
+
+export const processContent = z.strictObject({ xml: z.string().min(1).max(2_000_000) });
+export const formContent = z.strictObject({ schema: z.record(z.string(), z.unknown()) });
+
+export const pageContent = z.strictObject({
+  kind: z.enum(['page', 'dashboard']),
+  route: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, at most 63'),
+  title: bilingual,
+  menu: z.strictObject({ show: z.boolean(), order: z.number().int().min(0).max(10_000), icon: z.string().max(64).optional() }),
+  html: z.string().max(1_000_000),
+  css: z.string().max(500_000),
+  project: z.record(z.string(), z.unknown()).optional(),
+});
+export type PageContent = z.infer<typeof pageContent>;
+
+export const entityFieldTypes = ['string', 'text', 'integer', 'decimal', 'boolean', 'date', 'datetime', 'enum', 'reference'] as const;
+export type EntityFieldType = (typeof entityFieldTypes)[number];
+
+const fieldName = z.string().regex(/^[a-z][A-Za-z0-9]{0,62}$/, 'camelCase: a lower-case letter, then letters and digits');
+
+export const entityField = z
+  .strictObject({
+    name: fieldName,
+    label: bilingual,
+    type: z.enum(entityFieldTypes),
+    required: z.boolean().optional(),
+    unique: z.boolean().optional(),
+    options: z.array(z.strictObject({ value: z.string().min(1).max(100), label: bilingual })).max(500).optional(),
+    reference: artifactCode.optional(),
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+    maxLength: z.number().int().min(1).max(100_000).optional(),
+    pattern: z.string().max(500).optional(),
+    scale: z.number().int().min(0).max(12).optional(),
+  })
+  .superRefine((field, ctx) => {
+    if (field.type === 'enum' && !field.options?.length) ctx.addIssue({ code: 'custom', path: ['options'], message: 'an enum field lists its options' });
+    if (field.type === 'reference' && !field.reference) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a reference field names the entity it points to' });
+    if (field.min !== undefined && field.max !== undefined && field.min > field.max) ctx.addIssue({ code: 'custom', path: ['min'], message: 'min is above max' });
+    if (field.pattern !== undefined) {
+      try {
+        new RegExp(field.pattern, 'u');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a regular expression: ${(error as Error).message}` });
+      }
+    }
+    if (field.options) {
+      const seen = new Set<string>();
+      field.options.forEach((option, i) => {
+        if (seen.has(option.value)) ctx.addIssue({ code: 'custom', path: ['options', i, 'value'], message: `option ${option.value} is listed twice` });
+        seen.add(option.value);
+      });
+    }
+  });
+export type EntityField = z.infer<typeof entityField>;
+
+export const entityContent = z
+  .strictObject({
+    label: bilingual,
+    fields: z.array(entityField).min(1).max(200),
+    indexes: z.array(z.strictObject({ fields: z.array(fieldName).min(1).max(8), unique: z.boolean().optional() })).max(20).optional(),
+    titleField: fieldName.optional(),
+    /**
+     * A Formily JSON Schema (Ant Design components) that replaces the form generated from the fields: the
+     * consultant starts from the generated one (`GET /api/entities/:code/schema?generated=true`) and edits it.
+     */
+    form: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((model, ctx) => {
+    const names = new Set<string>();
+    model.fields.forEach((field, i) => {
+      if (names.has(field.name)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `field ${field.name} is defined twice` });
+      names.add(field.name);
+    });
+    (model.indexes ?? []).forEach((index, i) =>
+      index.fields.forEach((name, j) => {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['indexes', i, 'fields', j], message: `no field ${name}` });
+      }),
+    );
+    if (model.titleField && !names.has(model.titleField)) ctx.addIssue({ code: 'custom', path: ['titleField'], message: `no field ${model.titleField}` });
+  });
+export type EntityContent = z.infer<typeof entityContent>;
+
