@@ -13,6 +13,7 @@ import {
   deviceCommands,
   designArtifacts,
   designArtifactVersions,
+  packInstallations,
   entityRecords,
   workflowDefinitions,
   workflowForms,
@@ -238,6 +239,7 @@ async function seed(db: Database) {
         .returning();
       await tx.insert(designArtifactVersions).values({ ...t, artifactId: artifact!.id, version: 1, content: {}, checksum: `v1-${tenant.code}` });
       await tx.insert(entityRecords).values({ ...t, entity: 'meter', data: { meterNo: `M-${tenant.code}` } });
+      await tx.insert(packInstallations).values({ ...t, packId: 'metering', version: '1.0.0' });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -438,6 +440,7 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['report_exports', (tx) => tx.insert(reportExports).values({ ...b, requestedBy: s.companyB.users.admin, request: { template: s.companyB.reportTemplate }, format: 'xlsx' })],
       ['design_artifacts', (tx) => tx.insert(designArtifacts).values({ ...b, kind: 'page', code: 'evil', name: 'evil', draft: {}, draftChecksum: 'evil' })],
       ['entity_records', (tx) => tx.insert(entityRecords).values({ ...b, entity: 'meter', data: { evil: true } })],
+      ['pack_installations', (tx) => tx.insert(packInstallations).values({ ...b, packId: 'evil', version: '6.6.6' })],
       [
         'notifications',
         (tx) => tx.insert(notifications).values({ ...b, userId: s.companyB.users.admin, kind: 'evil', title: { 'zh-CN': 'evil', en: 'evil' }, body: { 'zh-CN': 'evil', en: 'evil' } }),

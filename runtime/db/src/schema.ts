@@ -178,6 +178,8 @@ export const roles = pgTable(
     permissions: text('permissions').array().notNull(),
     dataScope: text('data_scope').$type<DataScope>().notNull().default('tenant'),
     builtin: boolean('builtin').notNull().default(false),
+    /** The domain pack whose default role this is (null: the platform's or the tenant's own). */
+    packId: text('pack_id'),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -1254,6 +1256,9 @@ export const designArtifacts = pgTable(
     draftChecksum: text('draft_checksum').notNull(),
     publishedVersion: integer('published_version'),
     publishedChecksum: text('published_checksum'),
+    /** The domain pack that installed the artifact (null: the tenant's own), and the pack version. */
+    packId: text('pack_id'),
+    packVersion: text('pack_version'),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -1310,5 +1315,33 @@ export const entityRecords = pgTable(
     index('entity_records_tenant_entity_idx').on(t.tenantId, t.entity, t.id),
     index('entity_records_data_gin').using('gin', t.data),
     index('entity_records_tenant_path_gist').using('gist', t.tenantPath),
+  ],
+);
+
+// ─── Domain packs (领域包): which pack is installed in which tenant ───
+
+export type PackInstallationStatus = 'installed' | 'disabled';
+
+/**
+ * 领域包安装: one pack in one tenant, at one version. Its artifacts (entity models, forms, processes,
+ * reports, pages) are design artifacts marked with the pack id; a disabled pack keeps them but its pages
+ * leave the app shell's menu.
+ */
+export const packInstallations = pgTable(
+  'pack_installations',
+  {
+    id: id(),
+    ...tenantColumns(),
+    packId: text('pack_id').notNull(),
+    version: text('version').notNull(),
+    status: text('status').$type<PackInstallationStatus>().notNull().default('installed'),
+    installedBy: ref('installed_by'),
+    installedAt: timestamp('installed_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('pack_installations_tenant_pack_key').on(t.tenantId, t.packId),
+    index('pack_installations_tenant_path_gist').using('gist', t.tenantPath),
+    check('pack_installations_status_check', sql`${t.status} in ('installed', 'disabled')`),
   ],
 );

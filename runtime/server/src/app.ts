@@ -41,6 +41,8 @@ import { taskRoutes } from './workflow/task-routes.js';
 import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
 import { designRoutes, registerBuiltinWorkers } from './design/index.js';
 import { serveWebApps } from './web/static-apps.js';
+import { packRoutes } from './packs/routes.js';
+import type { Pack } from '@shuiyun/sdk';
 import { createMailer, createReportService, notificationRoutes, ReportExportRunner, ReportScheduler, reportRoutes } from './reports/index.js';
 
 export interface Runtime {
@@ -73,12 +75,14 @@ export interface RuntimeOptions {
   workflowTickMs?: number | undefined;
   /** For tests: how often report schedules are looked at; 0 runs no background loop (call `reportSchedules.fireDue`). */
   reportScheduleTickMs?: number | undefined;
+  /** The domain packs this runtime carries: tenants install them through `/api/packs`; their workers run here. */
+  packs?: readonly Pack[] | undefined;
 }
 
 const VERSION = '0.1.0';
 
 /** Wires the runtime's HTTP API over an opened, migrated database. */
-export async function createRuntime({ database, config, analytics, workflowTickMs, reportScheduleTickMs, logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
+export async function createRuntime({ database, config, analytics, workflowTickMs, reportScheduleTickMs, packs = [], logger = pino({ level: config.LOG_LEVEL }) }: RuntimeOptions): Promise<Runtime> {
   const signer = await TokenSigner.load(database.db, config.SHUIYUN_ACCESS_TOKEN_TTL);
   const permissions = await PermissionModel.load(database.db);
   const signIn = new SignInService(database.db, signer, {
@@ -91,6 +95,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   registerBuiltinWorkers(workflow, database.db);
+  for (const pack of packs) for (const worker of pack.workers) workflow.registerWorker(worker);
   const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
   // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
   const reports = createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 });
@@ -128,6 +133,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...reportRoutes(reports, reportSchedules, reportExports),
     ...notificationRoutes(database.db, config.dataDir),
     ...designRoutes({ workflow, reports }),
+    ...packRoutes({ packs, permissions, platformVersion: VERSION, deps: { workflow, reports } }),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(

@@ -19,6 +19,9 @@ async function publishedPages(tx: Tx, tenantId: number, pageRoute?: string) {
         eq(designArtifacts.kind, 'page'),
         isNotNull(designArtifacts.publishedVersion),
         pageRoute === undefined ? undefined : sql`${designArtifactVersions.content}->>'route' = ${pageRoute}`,
+        // A disabled pack's pages leave the app until it is enabled again.
+        sql`not exists (select 1 from pack_installations p where p.tenant_id = ${designArtifacts.tenantId}
+          and p.pack_id = ${designArtifacts.packId} and p.status = 'disabled')`,
       ),
     )
     .orderBy(asc(designArtifacts.code));

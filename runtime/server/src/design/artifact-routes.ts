@@ -56,7 +56,7 @@ async function loadVersion(tx: Tx, artifact: ArtifactRow, version: number, local
  * Publishes `content` as the artifact's next version: checked and applied to the runtime in the same
  * transaction, so a refusal (422 with every problem) changes nothing and the active version stays.
  */
-async function publish(tx: Tx, ctx: RequestContext, deps: PublishDeps, artifact: ArtifactRow, given: Record<string, unknown>, note: string | null) {
+export async function publishArtifact(tx: Tx, ctx: RequestContext, deps: PublishDeps, artifact: ArtifactRow, given: Record<string, unknown>, note: string | null) {
   const { content: stored, applied } = await applyContent(tx, ctx, deps, artifact, given);
   const [{ next }] = (await tx
     .select({ next: sql<number>`coalesce(max(${designArtifactVersions.version}), 0) + 1`.mapWith(Number) })
@@ -217,7 +217,7 @@ export function artifactRoutes(deps: PublishDeps) {
             const message = designMessage('stale_revision', ctx.locale, { current: row.draftRevision, given: body.revision });
             throw new AppError('conflict', { details: [{ path: 'body.revision', code: 'stale_revision', message }] });
           }
-          return publish(tx, ctx, deps, row, row.draft, body.note ?? null);
+          return publishArtifact(tx, ctx, deps, row, row.draft, body.note ?? null);
         }),
     }),
     route({
@@ -294,7 +294,7 @@ export function artifactRoutes(deps: PublishDeps) {
         ctx.tx(async (tx) => {
           const row = await load(tx, params.id, true);
           const old = await loadVersion(tx, row, body.version, ctx.locale);
-          const published = await publish(tx, ctx, deps, row, old.content, body.note ?? `rollback to v${body.version}`);
+          const published = await publishArtifact(tx, ctx, deps, row, old.content, body.note ?? `rollback to v${body.version}`);
           const stored = (await loadVersion(tx, row, published.version, ctx.locale)).content;
           const [updated] = await tx
             .update(designArtifacts)

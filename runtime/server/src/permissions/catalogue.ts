@@ -34,6 +34,8 @@ export const permissionCatalogue = {
   page: ['read'],
   /** 实体数据: records of the tenant's published entity models. */
   entity: ['read', 'create', 'update', 'delete'],
+  /** 领域包: see what is installed; install, disable and enable, uninstall a pack in a tenant. */
+  pack: ['read', 'install', 'manage', 'uninstall'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Resource = keyof typeof permissionCatalogue;

@@ -1,3 +1,4 @@
+import type { Pack } from '@shuiyun/sdk';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { openAnalyticsStore, type AnalyticsStore } from '@shuiyun/analytics';
@@ -43,13 +44,13 @@ export async function analyticsForTest(): Promise<AnalyticsStore> {
 }
 
 /** A runtime on a fresh, migrated, demo-seeded database, listening on an ephemeral port. */
-export async function startTestRuntime(driver: Driver, env: Record<string, string> = {}, options: { workflowTickMs?: number; reportScheduleTickMs?: number } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(driver: Driver, env: Record<string, string> = {}, options: { workflowTickMs?: number; reportScheduleTickMs?: number; packs?: readonly Pack[] } = {}): Promise<TestRuntime> {
   const database = await testDatabase(driver);
   await seedDemoUtility(database.db, { password: TEST_PASSWORD });
   // Tests sign in far more often than a person; the limiter has its own test with a low limit.
   const config = loadConfig({ LOG_LEVEL: 'silent', SHUIYUN_LOGIN_RATE_LIMIT: '10000', ...env });
   const analytics = await analyticsForTest();
-  const runtime = await createRuntime({ database, config, analytics, logger: pino({ level: 'silent' }), workflowTickMs: options.workflowTickMs, reportScheduleTickMs: options.reportScheduleTickMs });
+  const runtime = await createRuntime({ database, config, analytics, logger: pino({ level: 'silent' }), workflowTickMs: options.workflowTickMs, reportScheduleTickMs: options.reportScheduleTickMs, packs: options.packs });
   const server: Server = await new Promise((resolve) => {
     const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,202 @@
+import { designArtifacts, entityRecords, packInstallations, reportTemplates, roles, type Tx } from '@shuiyun/db';
+import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
+import type { ArtifactKind, Pack } from '@shuiyun/sdk';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import semver from 'semver';
+import type { RequestContext } from '../http/context.js';
+import { artifactChecksum } from '../reports/checksum.js';
+import { publishArtifact } from '../design/artifact-routes.js';
+import { kindNames } from '../design/messages.js';
+import type { PublishDeps } from '../design/publishers.js';
+import { packMessage } from './messages.js';
+import { assertGrantable } from '../permissions/grants.js';
+import { isKnownPermission } from '../permissions/catalogue.js';
+import type { PermissionModel } from '../permissions/permission-model.js';
+
+/** A pack's default role in a tenant: `<pack>-<role>` (role codes take no `_`). */
+export const packRoleCode = (pack: Pack, code: string) => `${pack.id}-${code.replace(/_/g, '-')}`.slice(0, 63);
+
+export type InstallationRow = typeof packInstallations.$inferSelect;
+
+export interface Target {
+  tenantId: number;
+  tenantPath: string;
+}
+
+/** One artifact of a manifest, where it sits in the manifest, and the content it publishes. */
+interface Step {
+  kind: ArtifactKind;
+  code: string;
+  name: string;
+  path: string;
+  content: Record<string, unknown>;
+}
+
+/**
+ * The artifacts of a pack in the order they can be published: entity models (referenced by pages and
+ * forms), task forms (named by processes), report templates, processes, then pages (with the manifest's
+ * menu entries applied: a page without one stays out of the menu).
+ */
+export function installSteps(pack: Pack): Step[] {
+  const menu = new Map(pack.menu.map((entry) => [entry.page, entry]));
+  return [
+    ...pack.entities.map((e, i) => {
+      // An entity form the pack ships replaces the generated one.
+      const form = pack.entityForms.find((f) => f.entity === e.code)?.schema;
+      const model = form ? { ...e.model, form } : e.model;
+      return { kind: 'entity' as const, code: e.code, name: e.name, path: `entities.${i}.model`, content: model as unknown as Record<string, unknown> };
+    }),
+    ...pack.forms.map((f, i) => ({ kind: 'form' as const, code: f.code, name: f.name, path: `forms.${i}`, content: { schema: f.schema } })),
+    ...pack.reports.map((r, i) => ({ kind: 'report' as const, code: r.code, name: r.name, path: `reports.${i}.template`, content: r.template })),
+    ...pack.processes.map((p, i) => ({ kind: 'process' as const, code: p.code, name: p.name, path: `processes.${i}`, content: { xml: p.xml } })),
+    ...pack.pages.map((p, i) => {
+      const entry = menu.get(p.code);
+      const page = { ...p.page, menu: entry ? { show: true, order: entry.order, ...(entry.icon ? { icon: entry.icon } : {}) } : { ...p.page.menu, show: false } };
+      return { kind: 'page' as const, code: p.code, name: p.name, path: `pages.${i}.page`, content: page as unknown as Record<string, unknown> };
+    }),
+  ];
+}
+
+/** A refusal of the publish step, its paths moved from the artifact's `content` to the manifest. */
+function atManifest(error: unknown, step: Step, locale: Locale): never {
+  if (error instanceof AppError && error.status < 500) {
+    const details: ErrorDetail[] = (error.details ?? [{ message: error.message }]).map((d) => ({
+      ...d,
+      path: `pack.${step.path}${(d.path ?? '').replace(/^content/, '')}`,
+    }));
+    throw new AppError(error.code, {
+      status: error.status,
+      details: [{ path: `pack.${step.path}`, code: 'install_step_failed', message: packMessage('install_step_failed', locale, { step: `${step.kind} ${step.code}` }) }, ...details],
+    });
+  }
+  throw error;
+}
+
+export async function installationOf(tx: Tx, tenantId: number, id: string): Promise<InstallationRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(packInstallations)
+    .where(and(eq(packInstallations.tenantId, tenantId), eq(packInstallations.packId, id)));
+  return row;
+}
+
+/**
+ * Installs a pack in a tenant inside the caller's transaction: the platform range and the dependencies
+ * are checked, every artifact is created and published (deployed, saved as a template, served as a page,
+ * its entity model given its API), and the installation is recorded. Any refusal throws, and the caller's
+ * transaction rolls back everything the steps before it wrote.
+ */
+export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps, pack: Pack, target: Target, platformVersion: string, model: PermissionModel) {
+  const locale = ctx.locale;
+  if (!semver.satisfies(platformVersion, pack.platform, { includePrerelease: true })) {
+    throw new AppError('conflict', { details: [{ path: 'pack.platform', code: 'platform_unsupported', message: packMessage('platform_unsupported', locale, { id: pack.id, range: pack.platform, platform: platformVersion }) }] });
+  }
+  const existing = await installationOf(tx, target.tenantId, pack.id);
+  if (existing) throw new AppError('duplicate', { details: [{ path: 'params.pack', code: 'already_installed', message: packMessage('already_installed', locale, { id: pack.id, version: existing.version }) }] });
+  for (const [dependency, range] of Object.entries(pack.dependsOn)) {
+    const installed = await installationOf(tx, target.tenantId, dependency);
+    if (!installed) throw new AppError('conflict', { details: [{ path: `pack.dependsOn.${dependency}`, code: 'dependency_missing', message: packMessage('dependency_missing', locale, { dependency, range }) }] });
+    if (!semver.satisfies(installed.version, range, { includePrerelease: true })) {
+      throw new AppError('conflict', { details: [{ path: `pack.dependsOn.${dependency}`, code: 'dependency_version', message: packMessage('dependency_version', locale, { dependency, range, version: installed.version }) }] });
+    }
+  }
+  const userId = ctx.principal().userId;
+  const published: { kind: ArtifactKind; code: string; version: number }[] = [];
+  for (const step of installSteps(pack)) {
+    const [taken] = await tx
+      .select({ id: designArtifacts.id })
+      .from(designArtifacts)
+      .where(and(eq(designArtifacts.tenantId, target.tenantId), eq(designArtifacts.kind, step.kind), eq(designArtifacts.code, step.code)));
+    if (taken) {
+      throw new AppError('duplicate', { details: [{ path: `pack.${step.path}`, code: 'code_taken', message: packMessage('code_taken', locale, { code: step.code, kind: kindNames[step.kind]![locale] }) }] });
+    }
+    const [row] = await tx
+      .insert(designArtifacts)
+      .values({
+        tenantId: target.tenantId,
+        tenantPath: target.tenantPath,
+        kind: step.kind,
+        code: step.code,
+        name: step.name,
+        draft: step.content,
+        draftChecksum: artifactChecksum(step.content),
+        draftSavedBy: userId,
+        createdBy: userId,
+        packId: pack.id,
+        packVersion: pack.version,
+      })
+      .returning();
+    const result = await publishArtifact(tx, ctx, deps, row!, step.content, `${pack.id} ${pack.version}`).catch((error: unknown) => atManifest(error, step, locale));
+    published.push({ kind: step.kind, code: step.code, version: result.version });
+  }
+  // The pack's own permissions (`<pack>.<resource>:<action>`) go to the tenant's administrators, who may
+  // then grant them like any other.
+  if (pack.permissions.length > 0) {
+    await tx.execute(sql`update roles set permissions = array(select distinct p from unnest(permissions || array[${sql.join(pack.permissions.map((p) => sql`${p.name}`), sql`, `)}]::text[]) as p order by p)
+      where tenant_id = ${target.tenantId} and builtin and code = 'admin' and not ('*:*' = any (permissions))`);
+  }
+  // Default roles: the platform's permissions they hold must be ones the installer may grant.
+  const createdRoles: string[] = [];
+  for (const [i, role] of pack.roles.entries()) {
+    const platform = role.permissions.filter((p) => !p.startsWith(`${pack.id}.`));
+    const unknown = platform.map((p, j) => ({ p, j })).filter(({ p }) => !isKnownPermission(p));
+    if (unknown.length > 0) {
+      throw new AppError('validation_failed', { details: unknown.map(({ p }) => ({ path: `pack.roles.${i}.permissions`, code: 'unknown_permission', message: `${p} is not a platform permission` })) });
+    }
+    assertGrantable(model, ctx.principal(), platform, `pack.roles.${i}.permissions`);
+    const code = packRoleCode(pack, role.code);
+    const [taken] = await tx.select({ id: roles.id }).from(roles).where(and(eq(roles.tenantId, target.tenantId), eq(roles.code, code)));
+    if (taken) throw new AppError('duplicate', { details: [{ path: `pack.roles.${i}`, code: 'code_taken', message: packMessage('code_taken', locale, { code, kind: locale === 'zh-CN' ? '角色' : 'role' }) }] });
+    await tx.insert(roles).values({
+      tenantId: target.tenantId,
+      tenantPath: target.tenantPath,
+      code,
+      name: role.name[locale],
+      description: role.name[locale === 'zh-CN' ? 'en' : 'zh-CN'],
+      permissions: role.permissions,
+      packId: pack.id,
+      createdBy: userId,
+    });
+    createdRoles.push(code);
+  }
+  const [installation] = await tx
+    .insert(packInstallations)
+    .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
+    .returning();
+  return { installation: installation!, artifacts: published, roles: createdRoles };
+}
+
+/**
+ * Removes a pack from a tenant: its artifacts (the tenant's drafts of them too) and the report templates
+ * they published go; deployed process versions stay, because instances that ran on them keep their
+ * history. Entity records are kept for a later install unless `data` is `delete`.
+ */
+export async function uninstallPack(tx: Tx, pack: Pack, installation: InstallationRow, data: 'keep' | 'delete') {
+  const owned = await tx
+    .select({ id: designArtifacts.id, kind: designArtifacts.kind, code: designArtifacts.code })
+    .from(designArtifacts)
+    .where(and(eq(designArtifacts.tenantId, installation.tenantId), eq(designArtifacts.packId, pack.id)));
+  const reports = owned.filter((a) => a.kind === 'report').map((a) => a.code);
+  if (reports.length > 0) await tx.delete(reportTemplates).where(and(eq(reportTemplates.tenantId, installation.tenantId), inArray(reportTemplates.code, reports)));
+  const entities = owned.filter((a) => a.kind === 'entity').map((a) => a.code);
+  let deletedRecords = 0;
+  if (data === 'delete' && entities.length > 0) {
+    deletedRecords = (await tx.delete(entityRecords).where(and(eq(entityRecords.tenantId, installation.tenantId), inArray(entityRecords.entity, entities))).returning({ id: entityRecords.id })).length;
+  }
+  if (owned.length > 0) await tx.delete(designArtifacts).where(inArray(designArtifacts.id, owned.map((a) => a.id)));
+  // Its default roles go, and with them their assignments; its permissions leave every role of the tenant.
+  const removedRoles = (await tx.delete(roles).where(and(eq(roles.tenantId, installation.tenantId), eq(roles.packId, pack.id))).returning({ id: roles.id })).length;
+  await tx.execute(sql`update roles set permissions = array(select p from unnest(permissions) as p where p not like ${`${pack.id}.%`} order by p)
+    where tenant_id = ${installation.tenantId} and exists (select 1 from unnest(permissions) as p where p like ${`${pack.id}.%`})`);
+  await tx.delete(packInstallations).where(eq(packInstallations.id, installation.id));
+  return { removedArtifacts: owned.length, removedRoles, deletedRecords };
+}
+
+/** Packs installed in the tenant that name `id` among their dependencies. */
+export async function dependentsOf(tx: Tx, tenantId: number, id: string, available: ReadonlyMap<string, Pack>): Promise<string[]> {
+  const installed = await tx
+    .select({ packId: packInstallations.packId })
+    .from(packInstallations)
+    .where(and(eq(packInstallations.tenantId, tenantId), isNotNull(packInstallations.packId)));
+  return installed.map((i) => i.packId).filter((other) => other !== id && available.get(other)?.dependsOn[id] !== undefined);
+}

@@ -1,0 +1,42 @@
+import type { Locale } from '@shuiyun/http';
+
+type Params = Record<string, string | number>;
+type Text = (p: Params) => string;
+
+/** Why the pack API refused something, in the caller's language. */
+export const packMessages = {
+  unknown_pack: { 'zh-CN': (p) => `没有领域包「${p.id}」`, en: (p) => `There is no pack ${p.id}` },
+  already_installed: {
+    'zh-CN': (p) => `该租户已安装领域包「${p.id}」（${p.version}）`,
+    en: (p) => `The pack ${p.id} is already installed in this tenant (${p.version})`,
+  },
+  not_installed: { 'zh-CN': (p) => `该租户未安装领域包「${p.id}」`, en: (p) => `The pack ${p.id} is not installed in this tenant` },
+  platform_unsupported: {
+    'zh-CN': (p) => `领域包「${p.id}」支持平台版本 ${p.range}，当前平台为 ${p.platform}`,
+    en: (p) => `The pack ${p.id} runs on platform ${p.range}; this platform is ${p.platform}`,
+  },
+  dependency_missing: {
+    'zh-CN': (p) => `请先安装领域包「${p.dependency}」（${p.range}）`,
+    en: (p) => `Install the pack ${p.dependency} (${p.range}) first`,
+  },
+  dependency_version: {
+    'zh-CN': (p) => `已安装的「${p.dependency}」版本 ${p.version} 不满足 ${p.range}`,
+    en: (p) => `The installed ${p.dependency} ${p.version} does not satisfy ${p.range}`,
+  },
+  required_by: {
+    'zh-CN': (p) => `领域包「${p.dependents}」依赖它，请先卸载它们`,
+    en: (p) => `The packs ${p.dependents} depend on it; uninstall them first`,
+  },
+  code_taken: {
+    'zh-CN': (p) => `该租户已有编码为「${p.code}」的${p.kind}，与领域包冲突`,
+    en: (p) => `This tenant already has a ${p.kind} ${p.code}, which the pack also declares`,
+  },
+  install_step_failed: {
+    'zh-CN': (p) => `安装在「${p.step}」一步失败，未写入任何内容`,
+    en: (p) => `The install failed at ${p.step}; nothing was written`,
+  },
+  already_in_state: { 'zh-CN': (p) => `领域包已是「${p.status}」状态`, en: (p) => `The pack is already ${p.status}` },
+} satisfies Record<string, Record<Locale, Text>>;
+
+export type PackMessage = keyof typeof packMessages;
+export const packMessage = (code: PackMessage, locale: Locale, params: Params = {}): string => packMessages[code][locale](params);
