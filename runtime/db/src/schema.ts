@@ -1259,6 +1259,11 @@ export const designArtifacts = pgTable(
     /** The domain pack that installed the artifact (null: the tenant's own), and the pack version. */
     packId: text('pack_id'),
     packVersion: text('pack_version'),
+    /** Checksum of the content the pack last published: a different published or draft checksum is the tenant's edit. */
+    packChecksum: text('pack_checksum'),
+    /** A newer pack version's content, offered beside the tenant's edit (shown as a diff), and that version. */
+    packOffer: jsonb('pack_offer').$type<Record<string, unknown>>(),
+    packOfferVersion: text('pack_offer_version'),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -42,6 +42,7 @@ import { bridgeAlarmsToWorkflow } from './workflow/alarm-bridge.js';
 import { designRoutes, registerBuiltinWorkers } from './design/index.js';
 import { serveWebApps } from './web/static-apps.js';
 import { packRoutes } from './packs/routes.js';
+import { PackRegistry } from './packs/registry.js';
 import type { Pack } from '@shuiyun/sdk';
 import { createMailer, createReportService, notificationRoutes, ReportExportRunner, ReportScheduler, reportRoutes } from './reports/index.js';
 
@@ -57,6 +58,8 @@ export interface Runtime {
   iot: IotRuntime | undefined;
   /** BPMN processes, job workers and the task list. */
   workflow: WorkflowEngine;
+  /** The domain packs this runtime carries (`deploy` puts a newer version in place). */
+  packs: PackRegistry;
   /** Report schedules: fires due ones (tests call `fireDue`). */
   reportSchedules: ReportScheduler;
   /** Background report exports (tests call `recoverInterrupted`, `sweep`). */
@@ -95,7 +98,11 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   registerBuiltinWorkers(workflow, database.db);
-  for (const pack of packs) for (const worker of pack.workers) workflow.registerWorker(worker);
+  // A pack's workers run on every node; a newer version deployed later brings its new job types along.
+  const registry = new PackRegistry(packs, (pack) => {
+    const running = new Set(workflow.registeredWorkers().map((w) => w.type));
+    for (const worker of pack.workers) if (!running.has(worker.type)) workflow.registerWorker(worker);
+  });
   const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
   // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
   const reports = createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 });
@@ -133,7 +140,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...reportRoutes(reports, reportSchedules, reportExports),
     ...notificationRoutes(database.db, config.dataDir),
     ...designRoutes({ workflow, reports }),
-    ...packRoutes({ packs, permissions, platformVersion: VERSION, deps: { workflow, reports } }),
+    ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports } }),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -205,6 +212,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     iot,
     workflow,
     reportSchedules,
+    packs: registry,
     reportExports,
     close: async () => {
       unbridge?.();

@@ -30,6 +30,8 @@ export function presentArtifact(row: ArtifactRow, withDraft = true) {
     publishedVersion: row.publishedVersion,
     draftRevision: row.draftRevision,
     draftChanged: row.publishedChecksum !== row.draftChecksum,
+    /** The pack that installed it, and a newer pack version's content offered beside the tenant's edit. */
+    pack: row.packId ? { id: row.packId, version: row.packVersion, offeredVersion: row.packOfferVersion } : null,
     updatedAt: row.updatedAt,
   };
   if (!withDraft) return summary;
@@ -267,16 +269,19 @@ export function artifactRoutes(deps: PublishDeps) {
       params: idParams,
       query: z.object({
         from: z.coerce.number().int().min(1).optional(),
-        to: z.union([z.literal('draft'), z.coerce.number().int().min(1)]).default('draft'),
+        to: z.union([z.literal('draft'), z.literal('pack'), z.coerce.number().int().min(1)]).default('draft'),
       }),
       handler: ({ params, query }, ctx) =>
         ctx.tx(async (tx) => {
           const row = await load(tx, params.id);
           const fromVersion = query.from ?? row.publishedVersion;
           const from = fromVersion ? (await loadVersion(tx, row, fromVersion, ctx.locale)).content : {};
-          const to = query.to === 'draft' ? row.draft : (await loadVersion(tx, row, query.to, ctx.locale)).content;
+          if (query.to === 'pack' && !row.packOffer) {
+            throw new AppError('not_found', { details: [{ path: 'query.to', code: 'no_pack_offer', message: designMessage('no_pack_offer', ctx.locale) }] });
+          }
+          const to = query.to === 'draft' ? row.draft : query.to === 'pack' ? row.packOffer! : (await loadVersion(tx, row, query.to, ctx.locale)).content;
           const fromName = fromVersion ? `v${fromVersion}` : 'empty';
-          const toName = query.to === 'draft' ? 'draft' : `v${query.to}`;
+          const toName = query.to === 'draft' ? 'draft' : query.to === 'pack' ? `${row.packId} ${row.packOfferVersion}` : `v${query.to}`;
           const patch = createTwoFilesPatch(fromName, toName, fromVersion ? diffText(row.kind, from) : '', diffText(row.kind, to), undefined, undefined, { context: 3 });
           return { from: fromVersion ?? null, to: query.to, patch, changed: checksumOf(from) !== checksumOf(to) };
         }),

@@ -73,6 +73,10 @@ export const designMessages = {
     'zh-CN': (p) => `字段「${p.field}」的筛选值应为${p.expected}`,
     en: (p) => `The filter on ${p.field} must be ${p.expected}`,
   },
+  no_pack_offer: {
+    'zh-CN': () => '领域包没有为它提供新版本的内容',
+    en: () => 'No newer pack version is offered for it',
+  },
   page_unknown: {
     'zh-CN': (p) => `没有已发布的页面「${p.route}」`,
     en: (p) => `There is no published page ${p.route}`,

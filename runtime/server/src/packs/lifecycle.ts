@@ -88,9 +88,7 @@ export async function installationOf(tx: Tx, tenantId: number, id: string): Prom
  */
 export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps, pack: Pack, target: Target, platformVersion: string, model: PermissionModel) {
   const locale = ctx.locale;
-  if (!semver.satisfies(platformVersion, pack.platform, { includePrerelease: true })) {
-    throw new AppError('conflict', { details: [{ path: 'pack.platform', code: 'platform_unsupported', message: packMessage('platform_unsupported', locale, { id: pack.id, range: pack.platform, platform: platformVersion }) }] });
-  }
+  checkPrerequisites(pack, platformVersion, locale);
   const existing = await installationOf(tx, target.tenantId, pack.id);
   if (existing) throw new AppError('duplicate', { details: [{ path: 'params.pack', code: 'already_installed', message: packMessage('already_installed', locale, { id: pack.id, version: existing.version }) }] });
   for (const [dependency, range] of Object.entries(pack.dependsOn)) {
@@ -127,10 +125,29 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
       })
       .returning();
     const result = await publishArtifact(tx, ctx, deps, row!, step.content, `${pack.id} ${pack.version}`).catch((error: unknown) => atManifest(error, step, locale));
+    await markPackContent(tx, row!.id);
     published.push({ kind: step.kind, code: step.code, version: result.version });
   }
-  // The pack's own permissions (`<pack>.<resource>:<action>`) go to the tenant's administrators, who may
-  // then grant them like any other.
+  const createdRoles = await installRolesAndPermissions(tx, ctx, pack, target, model);
+  const [installation] = await tx
+    .insert(packInstallations)
+    .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
+    .returning();
+  return { installation: installation!, artifacts: published, roles: createdRoles };
+}
+
+/** Remembers the content the pack published as the pack's own, so a later upgrade can tell a tenant's edit from it. */
+async function markPackContent(tx: Tx, id: number): Promise<void> {
+  await tx.execute(sql`update design_artifacts set pack_checksum = published_checksum, pack_offer = null, pack_offer_version = null where id = ${id}`);
+}
+
+/**
+ * The pack's own permissions go to the tenant's administrators (who may then grant them like any
+ * other), and its default roles are created unless the tenant has them; answers the roles created.
+ */
+async function installRolesAndPermissions(tx: Tx, ctx: RequestContext, pack: Pack, target: Target, model: PermissionModel): Promise<string[]> {
+  const locale = ctx.locale;
+  const userId = ctx.principal().userId;
   if (pack.permissions.length > 0) {
     await tx.execute(sql`update roles set permissions = array(select distinct p from unnest(permissions || array[${sql.join(pack.permissions.map((p) => sql`${p.name}`), sql`, `)}]::text[]) as p order by p)
       where tenant_id = ${target.tenantId} and builtin and code = 'admin' and not ('*:*' = any (permissions))`);
@@ -145,7 +162,9 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     }
     assertGrantable(model, ctx.principal(), platform, `pack.roles.${i}.permissions`);
     const code = packRoleCode(pack, role.code);
-    const [taken] = await tx.select({ id: roles.id }).from(roles).where(and(eq(roles.tenantId, target.tenantId), eq(roles.code, code)));
+    const [taken] = await tx.select({ id: roles.id, packId: roles.packId }).from(roles).where(and(eq(roles.tenantId, target.tenantId), eq(roles.code, code)));
+    // An upgrade keeps the roles an earlier version made (the tenant may have changed them).
+    if (taken?.packId === pack.id) continue;
     if (taken) throw new AppError('duplicate', { details: [{ path: `pack.roles.${i}`, code: 'code_taken', message: packMessage('code_taken', locale, { code, kind: locale === 'zh-CN' ? '角色' : 'role' }) }] });
     await tx.insert(roles).values({
       tenantId: target.tenantId,
@@ -159,11 +178,72 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     });
     createdRoles.push(code);
   }
-  const [installation] = await tx
-    .insert(packInstallations)
-    .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
+  return createdRoles;
+}
+
+/** Platform range and dependencies: what a pack needs of the tenant before it is installed or upgraded. */
+function checkPrerequisites(pack: Pack, platformVersion: string, locale: Locale) {
+  if (!semver.satisfies(platformVersion, pack.platform, { includePrerelease: true })) {
+    throw new AppError('conflict', { details: [{ path: 'pack.platform', code: 'platform_unsupported', message: packMessage('platform_unsupported', locale, { id: pack.id, range: pack.platform, platform: platformVersion }) }] });
+  }
+}
+
+/**
+ * Upgrades a tenant's installation to the pack version the runtime now carries, in the caller's
+ * transaction. An artifact the tenant never changed takes the new version's content (a new published
+ * version); one the tenant edited (its published or draft content differs from what the pack last
+ * published) is kept, and the new content is offered beside it (`GET /api/design/artifacts/:id/diff?to=pack`).
+ * Artifacts new in this version are installed; new roles and permissions are added.
+ */
+export async function upgradePack(tx: Tx, ctx: RequestContext, deps: PublishDeps, pack: Pack, installation: InstallationRow, platformVersion: string, model: PermissionModel) {
+  const locale = ctx.locale;
+  if (!semver.gt(pack.version, installation.version)) {
+    throw new AppError('conflict', { details: [{ path: 'params.pack', code: 'up_to_date', message: packMessage('up_to_date', locale, { id: pack.id, version: installation.version }) }] });
+  }
+  checkPrerequisites(pack, platformVersion, locale);
+  const target = { tenantId: installation.tenantId, tenantPath: installation.tenantPath };
+  const userId = ctx.principal().userId;
+  const outcome = { updated: [] as string[], kept: [] as string[], added: [] as string[] };
+  for (const step of installSteps(pack)) {
+    const [row] = await tx
+      .select()
+      .from(designArtifacts)
+      .where(and(eq(designArtifacts.tenantId, target.tenantId), eq(designArtifacts.kind, step.kind), eq(designArtifacts.code, step.code)))
+      .for('update');
+    const name = `${step.kind}:${step.code}`;
+    if (row && row.packId !== pack.id) {
+      throw new AppError('duplicate', { details: [{ path: `pack.${step.path}`, code: 'code_taken', message: packMessage('code_taken', locale, { code: step.code, kind: kindNames[step.kind]![locale] }) }] });
+    }
+    if (!row) {
+      const [created] = await tx
+        .insert(designArtifacts)
+        .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, kind: step.kind, code: step.code, name: step.name, draft: step.content, draftChecksum: artifactChecksum(step.content), draftSavedBy: userId, createdBy: userId, packId: pack.id, packVersion: pack.version })
+        .returning();
+      await publishArtifact(tx, ctx, deps, created!, step.content, `${pack.id} ${pack.version}`).catch((error: unknown) => atManifest(error, step, locale));
+      await markPackContent(tx, created!.id);
+      outcome.added.push(name);
+      continue;
+    }
+    const edited = row.publishedChecksum !== row.packChecksum || row.draftChecksum !== row.packChecksum;
+    if (edited) {
+      await tx.update(designArtifacts).set({ packOffer: step.content, packOfferVersion: pack.version }).where(eq(designArtifacts.id, row.id));
+      outcome.kept.push(name);
+      continue;
+    }
+    const result = await publishArtifact(tx, ctx, deps, row, step.content, `${pack.id} ${pack.version}`).catch((error: unknown) => atManifest(error, step, locale));
+    // The draft follows the pack's new content, as the tenant had not changed it.
+    await tx.execute(sql`update design_artifacts set draft = v.content, draft_checksum = v.checksum, draft_revision = draft_revision + 1, pack_version = ${pack.version}
+      from design_artifact_versions v where v.artifact_id = design_artifacts.id and v.version = ${result.version} and design_artifacts.id = ${row.id}`);
+    await markPackContent(tx, row.id);
+    outcome.updated.push(name);
+  }
+  const roles = await installRolesAndPermissions(tx, ctx, pack, target, model);
+  const [upgraded] = await tx
+    .update(packInstallations)
+    .set({ version: pack.version, updatedAt: new Date() })
+    .where(eq(packInstallations.id, installation.id))
     .returning();
-  return { installation: installation!, artifacts: published, roles: createdRoles };
+  return { installation: upgraded!, from: installation.version, ...outcome, roles };
 }
 
 /**

@@ -35,6 +35,10 @@ export const packMessages = {
     'zh-CN': (p) => `安装在「${p.step}」一步失败，未写入任何内容`,
     en: (p) => `The install failed at ${p.step}; nothing was written`,
   },
+  up_to_date: {
+    'zh-CN': (p) => `该租户的领域包「${p.id}」已是 ${p.version}，没有更新的版本`,
+    en: (p) => `The pack ${p.id} is at ${p.version} in this tenant; there is no newer version`,
+  },
   already_in_state: { 'zh-CN': (p) => `领域包已是「${p.status}」状态`, en: (p) => `The pack is already ${p.status}` },
 } satisfies Record<string, Record<Locale, Text>>;
 

@@ -292,6 +292,50 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
     expect((await ok(adminA, 'GET', '/api/entities/mc_meter/records')).total).toBe(0);
   });
 
+  it('upgrades v1 → v1.1: the form the tenant edited keeps the edit with the new form offered as a diff; what it did not edit moves on', async () => {
+    // The tenant edits the pack's form (a new label) and publishes it.
+    const forms = await ok(adminA, 'GET', '/api/design/artifacts?kind=form&q=mc_check_form');
+    const form = await ok(adminA, 'GET', `/api/design/artifacts/${forms.items[0].id}`);
+    expect(form.pack).toEqual({ id: 'meter-care', version: '1.0.0', offeredVersion: null });
+    const schema = form.draft.content.schema;
+    const edited = { schema: { ...schema, components: [{ ...schema.components[0], label: '检查结论（本司）' }] } };
+    await ok(adminA, 'PUT', `/api/design/artifacts/${form.id}/draft`, { content: edited, revision: form.draftRevision });
+    await ok(adminA, 'POST', `/api/design/artifacts/${form.id}/publish`, {});
+    expect((await call(adminA, 'POST', '/api/packs/meter-care/upgrade', {})).body.error.details[0].code).toBe('up_to_date');
+
+    // Version 1.1 changes the form and the page, and adds a report.
+    const next = definePack(
+      manifest((m) => {
+        m.version = '1.1.0';
+        m.forms![0]!.schema = { type: 'default', schemaVersion: 16, components: [{ id: 'f1', key: 'finding', label: '结论（1.1）', type: 'textfield', validate: { required: true } }] };
+        m.pages![0]!.page.title = label('表务首页 1.1', 'Meter care 1.1');
+        m.reports!.push({ code: 'mc_online_by_state', name: '按状态在线率', template: { dataset: { code: 'device-online-rate' }, query: { dimensions: ['state'], measures: ['onlineRate'] } } });
+      }),
+    );
+    t.runtime.packs.deploy(next);
+    expect((await ok(adminA, 'GET', '/api/packs')).items[0].installation).toMatchObject({ version: '1.0.0', upgradable: true });
+    const upgraded = await ok(adminA, 'POST', '/api/packs/meter-care/upgrade', {});
+    expect(upgraded).toMatchObject({ from: '1.0.0', installation: { version: '1.1.0' }, kept: ['form:mc_check_form'], added: ['report:mc_online_by_state'] });
+    expect(upgraded.updated).toEqual(expect.arrayContaining(['page:mc_home', 'process:mc_check', 'entity:mc_meter']));
+
+    // The edit survives, in the published form and the draft; the new form is offered beside it.
+    const after = await ok(adminA, 'GET', `/api/design/artifacts/${form.id}`);
+    expect(after.pack).toEqual({ id: 'meter-care', version: '1.0.0', offeredVersion: '1.1.0' });
+    expect(after.draft.content.schema.components[0].label).toBe('检查结论（本司）');
+    const diff = await ok(adminA, 'GET', `/api/design/artifacts/${form.id}/diff?to=pack`);
+    expect(diff.patch).toContain('-        "label": "检查结论（本司）"');
+    expect(diff.patch).toContain('+        "label": "结论（1.1）"');
+    const instance = await ok(adminA, 'POST', '/api/workflow/instances', { processId: 'mc_check', variables: {} });
+    const task = await until('the task', async () => (await ok(adminA, 'GET', `/api/tasks?scope=candidate&instanceId=${instance.id}`)).items[0] as { id: number } | undefined);
+    expect((await ok(adminA, 'GET', `/api/tasks/${task.id}`)).form.schema.components[0].label).toBe('检查结论（本司）');
+    // What the tenant did not edit took the new version.
+    expect((await ok(adminA, 'GET', '/api/app/pages/mc-home')).title['zh-CN']).toBe('表务首页 1.1');
+    expect((await ok(adminA, 'GET', '/api/reports/templates?code=mc_online_by_state')).total).toBe(1);
+    const page = (await ok(adminA, 'GET', '/api/design/artifacts?kind=page&q=mc_home')).items[0];
+    expect(page).toMatchObject({ publishedVersion: 2, draftChanged: false, pack: { version: '1.1.0', offeredVersion: null } });
+    t.runtime.packs.deploy(basePack);
+  });
+
   it('keeps each tenant’s packs its own: county-a can neither install into, see nor change county-b’s', async () => {
     await ok(adminB, 'POST', '/api/packs/meter-care/install', {});
     for (const [method, path, body] of [

@@ -10,7 +10,8 @@ import { route } from '../http/route.js';
 import { resolveTenant } from '../http/scoped-queries.js';
 import type { PublishDeps } from '../design/publishers.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
-import { dependentsOf, installationOf, installPack, uninstallPack } from './lifecycle.js';
+import { dependentsOf, installationOf, installPack, uninstallPack, upgradePack } from './lifecycle.js';
+import type { PackRegistry } from './registry.js';
 import { packMessage } from './messages.js';
 
 const tags = ['Packs 领域包'];
@@ -19,7 +20,7 @@ const packParams = z.object({ pack: packId });
 const tenantBody = z.strictObject({ tenantId: z.number().int().positive().optional() });
 
 export interface PackOptions {
-  packs: readonly Pack[];
+  packs: PackRegistry;
   permissions: PermissionModel;
   /** The platform version packs declare their range against. */
   platformVersion: string;
@@ -52,9 +53,8 @@ function present(pack: Pack, platformVersion: string) {
  * data kept for a later install, or deleted).
  */
 export function packRoutes({ packs, permissions, platformVersion, deps }: PackOptions) {
-  const available = new Map(packs.map((p) => [p.id, p]));
   const known = (id: string, locale: RequestContext['locale']): Pack => {
-    const pack = available.get(id);
+    const pack = packs.get(id);
     if (!pack) throw new AppError('not_found', { details: [{ path: 'params.pack', code: 'unknown_pack', message: packMessage('unknown_pack', locale, { id }) }] });
     return pack;
   };
@@ -88,9 +88,12 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
           const byPack = new Map(rows.map((r) => [r.packId, r]));
           return {
             tenantId: tenant.id,
-            items: packs.map((pack) => {
+            items: packs.list().map((pack) => {
               const row = byPack.get(pack.id);
-              return { ...present(pack, platformVersion), installation: row ? { version: row.version, status: row.status, installedAt: row.installedAt, installedBy: row.installedBy } : null };
+              return {
+                ...present(pack, platformVersion),
+                installation: row ? { version: row.version, status: row.status, installedAt: row.installedAt, installedBy: row.installedBy, upgradable: semver.gt(pack.version, row.version) } : null,
+              };
             }),
           };
         }),
@@ -113,6 +116,25 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
         // The pack's roles and permissions take effect (every node reloads on the cluster's news).
         await permissions.changed();
         return installed;
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${PATH}/:pack/upgrade`,
+      permission: 'pack:install',
+      summary: 'Upgrade a tenant’s installation to the version the runtime carries: artifacts the tenant did not change take the new content; edited ones are kept and the new content is offered as a diff (GET /api/design/artifacts/:id/diff?to=pack)',
+      tags,
+      params: packParams,
+      body: tenantBody,
+      handler: async ({ params, body }, ctx) => {
+        const upgraded = await ctx.tx(async (tx) => {
+          const pack = known(params.pack, ctx.locale);
+          const tenant = await resolveTenant(tx, ctx, body.tenantId);
+          const row = await installed(tx, ctx, params.pack, tenant.id);
+          return upgradePack(tx, ctx, deps, pack, row, platformVersion, permissions);
+        });
+        await permissions.changed();
+        return upgraded;
       },
     }),
     route({
@@ -148,7 +170,7 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
           const pack = known(params.pack, ctx.locale);
           const tenant = await resolveTenant(tx, ctx, body.tenantId);
           const row = await installed(tx, ctx, params.pack, tenant.id);
-          const dependents = await dependentsOf(tx, tenant.id, pack.id, available);
+          const dependents = await dependentsOf(tx, tenant.id, pack.id, packs.byId());
           if (dependents.length > 0) {
             throw new AppError('conflict', { details: [{ path: 'params.pack', code: 'required_by', message: packMessage('required_by', ctx.locale, { dependents: dependents.join(', ') }) }] });
           }
