@@ -98,3 +98,27 @@ export const entityContent = z
   });
 export type EntityContent = z.infer<typeof entityContent>;
 
+
+/** The content checks' own messages in Chinese, by their English text (zod's built-in ones come from its zh-CN locale). */
+const zhCN: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^lower-case letters, digits, _ and -, 2 to 64, starting with a letter$/, () => '只能用小写字母、数字、_ 和 -，2 到 64 位，以字母开头'],
+  [/^lower-case letters, digits and -, at most 63$/, () => '只能用小写字母、数字和 -，最多 63 位'],
+  [/^camelCase: a lower-case letter, then letters and digits$/, () => '驼峰式：小写字母开头，后接字母和数字'],
+  [/^an enum field lists its options$/, () => '枚举字段需要列出选项'],
+  [/^a reference field names the entity it points to$/, () => '引用字段需要指明所引用的实体'],
+  [/^min is above max$/, () => '最小值大于最大值'],
+  [/^not a regular expression: (.*)$/s, (m) => `不是合法的正则表达式：${m[1]}`],
+  [/^option (.+) is listed twice$/, (m) => `选项 ${m[1]} 重复`],
+  [/^field (.+) is defined twice$/, (m) => `字段 ${m[1]} 重复定义`],
+  [/^no field (.+)$/, (m) => `没有字段 ${m[1]}`],
+];
+
+/** A content check's message in the caller's language (the checks themselves speak English). */
+export function contentMessage(message: string, locale: 'zh-CN' | 'en'): string {
+  if (locale === 'en') return message;
+  for (const [pattern, text] of zhCN) {
+    const match = message.match(pattern);
+    if (match) return text(match);
+  }
+  return message;
+}

@@ -201,6 +201,14 @@ describe.each(drivers)('designer API on %s', (driver) => {
     expect(served.html).toContain('data-sy-block="table"');
     expect(served.css).not.toMatch(/<\/?style/);
 
+    // The content checks answer in the caller's language.
+    const bad = await create(adminA, 'page', 'bad-route', { kind: 'page', route: 'Bad Route', title: { 'zh-CN': '坏', en: 'Bad' }, menu: { show: false, order: 1 }, html: '', css: '' });
+    const zh = await call(adminA, 'POST', `/api/design/artifacts/${bad.id}/publish`, {});
+    expect(zh.body.error.details[0]).toMatchObject({ path: 'content.route', message: '只能用小写字母、数字和 -，最多 63 位' });
+    const en = await call(adminA, 'POST', `/api/design/artifacts/${bad.id}/publish`, {}, { 'accept-language': 'en' });
+    expect(en.body.error.details[0].message).toBe('lower-case letters, digits and -, at most 63');
+    expect((await call(adminA, 'DELETE', `/api/design/artifacts/${bad.id}`)).status).toBe(204);
+
     const clash = await create(adminA, 'page', 'clash', { kind: 'page', route: 'evil', title: { 'zh-CN': '重名', en: 'Clash' }, menu: { show: false, order: 9 }, html: '', css: '' });
     const refused = await call(adminA, 'POST', `/api/design/artifacts/${clash.id}/publish`, {});
     expect(refused.status).toBe(422);
@@ -282,6 +290,9 @@ describe.each(drivers)('designer API on %s', (driver) => {
 
       const invalid = await make({ meterNo: 'bad no', caliber: 'DN99', installedOn: '2026-02-30', initialReading: '1.23456', colour: 'red' });
       expect(invalid.status).toBe(400);
+      const message = (path: string) => invalid.body.error.details.find((d: { path: string }) => d.path === path)?.message;
+      expect(message('body.data.installedOn')).toBe('应为日期 YYYY-MM-DD');
+      expect(message('body.data.initialReading')).toBe('应为小数（以文本书写），小数点后最多 3 位');
       const paths = invalid.body.error.details.map((d: { path: string }) => d.path).sort();
       expect(paths).toEqual(['body.data.caliber', 'body.data.colour', 'body.data.initialReading', 'body.data.installedOn', 'body.data.meterNo']);
       const duplicate = await make({ meterNo: 'A00001', caliber: 'DN15' });

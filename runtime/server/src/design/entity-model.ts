@@ -129,3 +129,23 @@ export function uniqueKeys(model: EntityContent): string[][] {
   for (const index of model.indexes ?? []) if (index.unique) keys.push(index.fields);
   return keys;
 }
+
+/** Record checks' own messages in Chinese, by their English text. */
+const recordZhCN: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^required$/, () => '必填'],
+  [/^does not match (.+)$/, (m) => `不符合格式 ${m[1]}`],
+  [/^a decimal with at most (\d+) digits after the point, written as text$/, (m) => `应为小数（以文本书写），小数点后最多 ${m[1]} 位`],
+  [/^at least (.+)$/, (m) => `不能小于 ${m[1]}`],
+  [/^at most (.+)$/, (m) => `不能大于 ${m[1]}`],
+  [/^a date YYYY-MM-DD$/, () => '应为日期 YYYY-MM-DD'],
+];
+
+/** A record check's message in the caller's language. */
+export function recordMessage(message: string, locale: 'zh-CN' | 'en'): string {
+  if (locale === 'en') return message;
+  for (const [pattern, text] of recordZhCN) {
+    const match = message.match(pattern);
+    if (match) return text(match);
+  }
+  return message;
+}

@@ -6,9 +6,9 @@ import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
 import { route } from '../http/route.js';
 import { artifactCode, type EntityContent } from './content.js';
-import { filterValue, formilySchema, recordSchema, searchableFields, uniqueKeys } from './entity-model.js';
+import { filterValue, formilySchema, recordMessage, recordSchema, searchableFields, uniqueKeys } from './entity-model.js';
 import { designMessage } from './messages.js';
-import { activeModel } from './publishers.js';
+import { activeModel, zodLocale } from './publishers.js';
 
 const tags = ['Entities 实体数据'];
 const PATH = '/api/entities';
@@ -42,12 +42,12 @@ async function loadRecord(tx: Tx, code: string, id: number, lock = false): Promi
  * one entity queue on an advisory lock, so two requests cannot both pass the uniqueness check.
  */
 async function checkedData(tx: Tx, ctx: RequestContext, tenantId: number, code: string, entity: EntityContent, input: Record<string, unknown>, selfId: number | null) {
-  const parsed = recordSchema(entity).safeParse(input);
+  const parsed = recordSchema(entity).safeParse(input, zodLocale(ctx.locale));
   if (!parsed.success) {
     const details: ErrorDetail[] = parsed.error.issues.map((issue) => ({
       path: ['body', 'data', ...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])].join('.'),
       code: issue.code,
-      message: issue.message,
+      message: recordMessage(issue.message, ctx.locale),
     }));
     throw new AppError('validation_failed', { details });
   }

@@ -1,10 +1,11 @@
 import { designArtifacts, designArtifactVersions, entityRecords, type Tx } from '@shuiyun/db';
 import { compileForm, FormSchemaError } from '@shuiyun/forms';
-import { AppError, type ErrorDetail } from '@shuiyun/http';
+import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
 import { compileDefinition, DeployError } from '@shuiyun/workflow';
+import { contentMessage } from '@shuiyun/sdk';
 import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import sanitizeHtml from 'sanitize-html';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import type { ReportService } from '../reports/service.js';
 import { newestTemplate, saveTemplateVersion } from '../reports/store.js';
@@ -33,13 +34,16 @@ export function publishRefused(details: ErrorDetail[]): AppError {
   return new AppError('validation_failed', { status: 422, details });
 }
 
-function zodDetails(error: z.ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: ['content', ...issue.path.map(String)].join('.'), code: issue.code, message: issue.message }));
+function zodDetails(error: z.ZodError, locale: Locale): ErrorDetail[] {
+  return error.issues.map((issue) => ({ path: ['content', ...issue.path.map(String)].join('.'), code: issue.code, message: contentMessage(issue.message, locale) }));
 }
 
-function parsed<T>(schema: z.ZodType<T>, content: unknown): T {
-  const result = schema.safeParse(content);
-  if (!result.success) throw publishRefused(zodDetails(result.error));
+/** zod's own messages in Chinese; the content checks' messages are translated by `contentMessage`. */
+export const zodLocale = (locale: Locale) => (locale === 'zh-CN' ? { error: z.locales.zhCN().localeError } : undefined);
+
+function parsed<T>(schema: z.ZodType<T>, content: unknown, locale: Locale): T {
+  const result = schema.safeParse(content, zodLocale(locale));
+  if (!result.success) throw publishRefused(zodDetails(result.error, locale));
   return result.data;
 }
 
@@ -64,7 +68,7 @@ function needEngine(deps: PublishDeps): WorkflowEngine {
 }
 
 async function publishProcess(tx: Tx, ctx: RequestContext, deps: PublishDeps, artifact: ArtifactRow, content: unknown): Promise<Applied> {
-  const { xml } = parsed(processContent, content);
+  const { xml } = parsed(processContent, content, ctx.locale);
   const locale = ctx.locale;
   let compiled;
   try {
@@ -97,7 +101,7 @@ async function publishProcess(tx: Tx, ctx: RequestContext, deps: PublishDeps, ar
 }
 
 async function publishForm(tx: Tx, ctx: RequestContext, deps: PublishDeps, artifact: ArtifactRow, content: unknown): Promise<Applied> {
-  const { schema: given } = parsed(formContent, content);
+  const { schema: given } = parsed(formContent, content, ctx.locale);
   const schema = { ...given, id: artifact.code };
   try {
     compileForm(schema);
@@ -140,7 +144,7 @@ export function sanitizePageHtml(html: string): string {
 }
 
 async function publishPage(tx: Tx, ctx: RequestContext, _deps: PublishDeps, artifact: ArtifactRow, content: unknown): Promise<Applied> {
-  const page = parsed(pageContent, content);
+  const page = parsed(pageContent, content, ctx.locale);
   const html = sanitizePageHtml(page.html);
   const css = page.css.replace(/<\/?style[^>]*>/gi, '');
   const [taken] = await tx
@@ -175,7 +179,7 @@ export async function activeModel(tx: Tx, tenantId: number, code: string): Promi
 const RECHECK_SHOWN = 5;
 
 async function publishEntity(tx: Tx, ctx: RequestContext, _deps: PublishDeps, artifact: ArtifactRow, content: unknown): Promise<Applied> {
-  const model = parsed(entityContent, content);
+  const model = parsed(entityContent, content, ctx.locale);
   const problems: ErrorDetail[] = [];
   for (const [i, field] of model.fields.entries()) {
     if (field.type !== 'reference' || field.reference === artifact.code) continue;
