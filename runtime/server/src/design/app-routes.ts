@@ -1,10 +1,11 @@
 import { designArtifacts, designArtifactVersions, type Tx } from '@shuiyun/db';
 import { AppError } from '@shuiyun/http';
-import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { route } from '../http/route.js';
 import type { PageContent } from './content.js';
 import { designMessage } from './messages.js';
+import { activeVersion } from './publishers.js';
 
 const tags = ['App shell 应用'];
 
@@ -12,12 +13,11 @@ async function publishedPages(tx: Tx, tenantId: number, pageRoute?: string) {
   return tx
     .select({ id: designArtifacts.id, code: designArtifacts.code, version: designArtifactVersions.version, content: designArtifactVersions.content })
     .from(designArtifacts)
-    .innerJoin(designArtifactVersions, and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion)))
+    .innerJoin(designArtifactVersions, activeVersion)
     .where(
       and(
         eq(designArtifacts.tenantId, tenantId),
         eq(designArtifacts.kind, 'page'),
-        isNotNull(designArtifacts.publishedVersion),
         pageRoute === undefined ? undefined : sql`${designArtifactVersions.content}->>'route' = ${pageRoute}`,
         // A disabled pack's pages leave the app until it is enabled again.
         sql`not exists (select 1 from pack_installations p where p.tenant_id = ${designArtifacts.tenantId}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, startTestRuntime, type TestRuntime } from '../testing/harness.js';
+import { until } from '../testing/until.js';
 
 /** A repair request: a clerk fills in the intake form, the platform notifies the crew leader, done. */
 const repairXml = (options: { formId?: string; jobType?: string | null; processId?: string } = {}) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -61,15 +62,6 @@ describe.each(drivers)('designer API on %s', (driver) => {
   const saveDraft = async (token: string, id: number, content: unknown) => {
     const current = await ok(token, 'GET', `/api/design/artifacts/${id}`);
     return ok(token, 'PUT', `/api/design/artifacts/${id}/draft`, { content, revision: current.draftRevision });
-  };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { designArtifacts, designArtifactVersions, entityRecords, type Tx } from '@shuiyun/db';
 import { AppError, idParams, pageQuery, type ErrorDetail } from '@shuiyun/http';
-import { and, asc, desc, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { listPage } from '../http/paging.js';
@@ -8,7 +8,7 @@ import { route } from '../http/route.js';
 import { artifactCode, type EntityContent } from './content.js';
 import { filterValue, formilySchema, recordMessage, recordSchema, searchableFields, uniqueKeys } from './entity-model.js';
 import { designMessage } from './messages.js';
-import { activeModel, zodLocale } from './publishers.js';
+import { activeModel, activeVersion, zodLocale } from './publishers.js';
 
 const tags = ['Entities 实体数据'];
 const PATH = '/api/entities';
@@ -103,8 +103,8 @@ export function entityRoutes() {
           const rows = await tx
             .select({ code: designArtifacts.code, name: designArtifacts.name, version: designArtifactVersions.version, content: designArtifactVersions.content })
             .from(designArtifacts)
-            .innerJoin(designArtifactVersions, and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion)))
-            .where(and(eq(designArtifacts.tenantId, ctx.principal().tenantId), eq(designArtifacts.kind, 'entity'), isNotNull(designArtifacts.publishedVersion)))
+            .innerJoin(designArtifactVersions, activeVersion)
+            .where(and(eq(designArtifacts.tenantId, ctx.principal().tenantId), eq(designArtifacts.kind, 'entity')))
             .orderBy(asc(designArtifacts.code));
           return { items: rows.map((row) => ({ code: row.code, name: row.name, version: row.version, label: (row.content as unknown as EntityContent).label })) };
         }),
@@ -269,7 +269,7 @@ async function referencesTo(tx: Tx, target: RecordRow): Promise<{ entity: string
   const models = await tx
     .select({ code: designArtifacts.code, content: designArtifactVersions.content })
     .from(designArtifacts)
-    .innerJoin(designArtifactVersions, and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion)))
+    .innerJoin(designArtifactVersions, activeVersion)
     .where(and(eq(designArtifacts.tenantId, target.tenantId), eq(designArtifacts.kind, 'entity')));
   for (const { code, content } of models) {
     for (const field of (content as unknown as EntityContent).fields) {

@@ -3,7 +3,7 @@ import { compileForm, FormSchemaError } from '@shuiyun/forms';
 import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
 import { compileDefinition, DeployError } from '@shuiyun/workflow';
 import { contentMessage } from '@shuiyun/sdk';
-import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
@@ -17,6 +17,12 @@ import { designMessage } from './messages.js';
 import { recordSchema } from './entity-model.js';
 
 export type ArtifactRow = typeof designArtifacts.$inferSelect;
+
+/**
+ * Joins an artifact to its active published version (`innerJoin(designArtifactVersions, activeVersion)`):
+ * an artifact never published has none, so the join keeps only published ones.
+ */
+export const activeVersion = and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion));
 
 export interface PublishDeps {
   workflow: WorkflowEngine | undefined;
@@ -150,13 +156,12 @@ async function publishPage(tx: Tx, ctx: RequestContext, _deps: PublishDeps, arti
   const [taken] = await tx
     .select({ code: designArtifacts.code })
     .from(designArtifacts)
-    .innerJoin(designArtifactVersions, and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion)))
+    .innerJoin(designArtifactVersions, activeVersion)
     .where(
       and(
         eq(designArtifacts.tenantId, artifact.tenantId),
         eq(designArtifacts.kind, 'page'),
         ne(designArtifacts.id, artifact.id),
-        isNotNull(designArtifacts.publishedVersion),
         sql`${designArtifactVersions.content}->>'route' = ${page.route}`,
       ),
     )
@@ -170,7 +175,7 @@ export async function activeModel(tx: Tx, tenantId: number, code: string): Promi
   const [row] = await tx
     .select({ artifact: designArtifacts, content: designArtifactVersions.content, version: designArtifactVersions.version })
     .from(designArtifacts)
-    .innerJoin(designArtifactVersions, and(eq(designArtifactVersions.artifactId, designArtifacts.id), eq(designArtifactVersions.version, designArtifacts.publishedVersion)))
+    .innerJoin(designArtifactVersions, activeVersion)
     .where(and(eq(designArtifacts.tenantId, tenantId), eq(designArtifacts.kind, 'entity'), eq(designArtifacts.code, code)));
   return row ? { artifact: row.artifact, version: row.version, model: row.content as unknown as EntityContent } : undefined;
 }

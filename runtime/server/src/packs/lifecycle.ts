@@ -1,7 +1,7 @@
 import { designArtifacts, entityRecords, packInstallations, reportTemplates, roles, type Tx } from '@shuiyun/db';
 import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
 import type { ArtifactKind, Pack } from '@shuiyun/sdk';
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import semver from 'semver';
 import type { RequestContext } from '../http/context.js';
 import { artifactChecksum } from '../reports/checksum.js';
@@ -277,6 +277,6 @@ export async function dependentsOf(tx: Tx, tenantId: number, id: string, availab
   const installed = await tx
     .select({ packId: packInstallations.packId })
     .from(packInstallations)
-    .where(and(eq(packInstallations.tenantId, tenantId), isNotNull(packInstallations.packId)));
+    .where(eq(packInstallations.tenantId, tenantId));
   return installed.map((i) => i.packId).filter((other) => other !== id && available.get(other)?.dependsOn[id] !== undefined);
 }

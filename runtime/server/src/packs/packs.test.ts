@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { drivers, startTestRuntime, type TestRuntime } from '../testing/harness.js';
+import { until } from '../testing/until.js';
 
 const checked: string[] = [];
 
@@ -154,15 +155,6 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
       ),
     );
     return row!;
-  };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
 
   beforeAll(async () => {

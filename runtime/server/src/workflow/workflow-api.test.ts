@@ -2,6 +2,7 @@ import { defineWorker } from '@shuiyun/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { drivers, startTestRuntime, type TestRuntime } from '../testing/harness.js';
+import { until } from '../testing/until.js';
 
 /** 表具维修: check the meter (a job), then a dispatcher of the repair crew fills in the dispatch form. */
 const repairBpmn = `<?xml version="1.0" encoding="UTF-8"?>
@@ -60,15 +61,6 @@ describe.each(drivers)('workflow API on %s', (driver) => {
     const res = await call(token, method, path, body);
     if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
-  };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
   const openTask = (token: string, instanceId: number) =>
     until('the dispatch task', async () => (await ok(token, 'GET', `/api/tasks?scope=candidate&instanceId=${instanceId}`)).items[0] as { id: number; elementId: string } | undefined);
