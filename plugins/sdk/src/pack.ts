@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { artifactCode, entityContent, type EntityContent, pageContent, type PageContent } from './artifacts.js';
 import type { DeviceCodec } from './iot.js';
 import type { WorkerDefinition } from './workflow.js';
+import type { PackEventHandler, PackRoute, PackServices } from './services.js';
 
 const bilingual = z.strictObject({ 'zh-CN': z.string().trim().min(1).max(200), en: z.string().trim().min(1).max(200) });
 export type Bilingual = z.infer<typeof bilingual>;
@@ -32,6 +33,7 @@ const manifestSchema = z.strictObject({
   entityForms: z.array(z.strictObject({ entity: artifactCode, schema: z.record(z.string(), z.unknown()) })).default([]),
   processes: z.array(z.strictObject({ ...named, xml: z.string().min(1).max(2_000_000) })).default([]),
   pages: z.array(z.strictObject({ ...named, page: pageContent })).default([]),
+  /** Report datasets (the report builder's definition, `id` its code) the pack's reports and pages use. */
   datasets: z.array(z.strictObject({ definition: z.record(z.string(), z.unknown()) })).default([]),
   reports: z.array(z.strictObject({ ...named, template: z.record(z.string(), z.unknown()) })).default([]),
   permissions: z.array(z.strictObject({ name: permissionName, label: bilingual })).default([]),
@@ -45,8 +47,18 @@ const manifestSchema = z.strictObject({
     .strictObject({
       emits: z.array(z.strictObject({ name: eventName, description: bilingual.optional(), payload: z.custom<z.ZodType>((s) => s instanceof z.ZodType, 'a zod schema of the payload') })).default([]),
       consumes: z.array(eventName).default([]),
+      /** What the pack does with an event it consumes: runs once per event and tenant, after the emitter committed. */
+      on: z.record(eventName, z.custom<PackEventHandler>((h) => typeof h === 'function', 'a function (payload, services, event)')).default({}),
     })
-    .default({ emits: [], consumes: [] }),
+    .default({ emits: [], consumes: [], on: {} }),
+  /** HTTP routes of the pack, served at `/api/ext/<id><path>` for the tenants that have it installed and enabled. */
+  routes: z.array(z.custom<PackRoute>((r) => typeof r === 'object' && r !== null && typeof (r as PackRoute).handler === 'function' && typeof (r as PackRoute).path === 'string', 'a route made by defineRoute')).default([]),
+  /**
+   * Schema changes, applied once per database (tenants share the tables; row-level security keeps them
+   * apart) in id order, at the pack's first install and whenever a version with new ones is deployed.
+   * Postgres migrations run in the pack's own schema (`pack_<id>`, `-` as `_`); every table there must have
+   * `tenant_id` and `tenant_path` columns, and the runtime gives it the tenant policy and the grants.
+   */
   migrations: z
     .strictObject({
       postgres: z.array(z.strictObject({ id: z.string().regex(/^\d{4}_[a-z0-9_]+$/, 'NNNN_name'), sql: z.string().min(1) })).default([]),
@@ -64,10 +76,12 @@ export type PackManifest = z.output<typeof manifestSchema>;
 export type PackEntity = { code: string; name: string; model: EntityContent };
 export type PackPage = { code: string; name: string; page: PageContent };
 
-/** What a pack's seed function is given: the tenant it seeds, and the runtime's ports to write through. */
-export interface PackSeedContext {
-  tenantId: number;
-  /** Creates a record of one of the pack's entities; answers its id. */
+/**
+ * What a pack's seed function is given, inside the install transaction: the platform for the tenant it
+ * seeds (`transaction` is the install's own), and a way to create records of the pack's entities.
+ */
+export interface PackSeedContext extends PackServices {
+  /** Creates a record of one of the pack's entities (checked like any other); answers its id. */
   createRecord(entity: string, data: Record<string, unknown>): Promise<number>;
 }
 export type PackSeed = (ctx: PackSeedContext) => Promise<void>;
@@ -159,6 +173,16 @@ function crossCheck(m: PackManifest): PackIssue[] {
   m.workers.forEach((w, i) => {
     if (!w.type.startsWith(`${m.id}.`)) issues.push({ path: `workers.${i}`, message: `a worker's job type starts with the pack id: ${m.id}.… (it is ${w.type})` });
   });
+  Object.keys(m.events.on).forEach((name) => {
+    if (!m.events.consumes.includes(name)) issues.push({ path: `events.on.${name}`, message: `${name} is handled but not listed in events.consumes` });
+  });
+  duplicates(m.routes, (r) => `${r.method} ${r.path}`, 'routes', issues);
+  m.routes.forEach((r, i) => {
+    if (r.permission.startsWith(`${m.id}.`) && !own.has(r.permission)) issues.push({ path: `routes.${i}.permission`, message: `${r.permission} is not among the pack's permissions` });
+  });
+  const sorted = (ids: string[]) => ids.every((id, i) => i === 0 || ids[i - 1]! < id);
+  if (!sorted(m.migrations.postgres.map((x) => x.id))) issues.push({ path: 'migrations.postgres', message: 'migrations are listed in id order' });
+  if (!sorted(m.migrations.analytics.map((x) => x.id))) issues.push({ path: 'migrations.analytics', message: 'migrations are listed in id order' });
   duplicates(m.migrations.postgres, (x) => x.id, 'migrations.postgres', issues);
   duplicates(m.migrations.analytics, (x) => x.id, 'migrations.analytics', issues);
   return issues;
@@ -195,3 +219,6 @@ export function definePack(manifest: PackManifestInput): Pack {
 export function supportsPlatform(pack: Pack, platformVersion: string): boolean {
   return semver.satisfies(platformVersion, pack.platform, { includePrerelease: true });
 }
+
+/** The Postgres schema a pack's tables live in: `pack_<id>`, `-` written `_` (`leak-analysis` → `pack_leak_analysis`). */
+export const packSchema = (id: string) => `pack_${id.replace(/-/g, '_')}`;

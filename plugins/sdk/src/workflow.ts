@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PackServices } from './services.js';
 
 /** What a job worker's handler learns about the job besides its input variables. */
 export interface JobContext {
@@ -15,6 +16,8 @@ export interface JobContext {
   readonly headers: Readonly<Record<string, string>>;
   /** Aborted when the job's deadline passes or the runtime stops: stop working and return. */
   readonly signal: AbortSignal;
+  /** For the workers a pack declares: the platform for the job's tenant (read it with `servicesOf(job)`). */
+  readonly services?: PackServices;
 }
 
 /**

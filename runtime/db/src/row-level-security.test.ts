@@ -45,6 +45,8 @@ import {
   userIdentities,
   userRoles,
   users,
+  packEvents,
+  packEventDeliveries,
 } from './schema.js';
 import { APP_ROLE, asSystem, inTenant, queryRows, type TenantScope } from './tenant-scope.js';
 import { drivers, testDatabase } from './testing/postgres.js';
@@ -240,6 +242,8 @@ async function seed(db: Database) {
       await tx.insert(designArtifactVersions).values({ ...t, artifactId: artifact!.id, version: 1, content: {}, checksum: `v1-${tenant.code}` });
       await tx.insert(entityRecords).values({ ...t, entity: 'meter', data: { meterNo: `M-${tenant.code}` } });
       await tx.insert(packInstallations).values({ ...t, packId: 'metering', version: '1.0.0' });
+      const [event] = await tx.insert(packEvents).values({ ...t, packId: 'metering', name: 'metering.period-closed', payload: { period: '2026-03' } }).returning();
+      await tx.insert(packEventDeliveries).values({ ...t, eventId: event!.id, consumer: 'billing', status: 'done' });
       return {
         ...tenant,
         org: { ops, metering, service },
@@ -441,6 +445,7 @@ describe.each(drivers)('row-level security on %s', (driver) => {
       ['design_artifacts', (tx) => tx.insert(designArtifacts).values({ ...b, kind: 'page', code: 'evil', name: 'evil', draft: {}, draftChecksum: 'evil' })],
       ['entity_records', (tx) => tx.insert(entityRecords).values({ ...b, entity: 'meter', data: { evil: true } })],
       ['pack_installations', (tx) => tx.insert(packInstallations).values({ ...b, packId: 'evil', version: '6.6.6' })],
+      ['pack_events', (tx) => tx.insert(packEvents).values({ ...b, packId: 'evil', name: 'evil.done', payload: {} })],
       [
         'notifications',
         (tx) => tx.insert(notifications).values({ ...b, userId: s.companyB.users.admin, kind: 'evil', title: { 'zh-CN': 'evil', en: 'evil' }, body: { 'zh-CN': 'evil', en: 'evil' } }),

@@ -1350,3 +1350,57 @@ export const packInstallations = pgTable(
     check('pack_installations_status_check', sql`${t.status} in ('installed', 'disabled')`),
   ],
 );
+
+/**
+ * The schema migrations of domain packs applied to this database (`pack_<id>` schemas): one row per
+ * migration, its checksum guarding against a released migration being edited. The owner role alone
+ * writes it, inside the transaction that runs the migration.
+ */
+export const packMigrations = pgTable(
+  'pack_migrations',
+  {
+    packId: text('pack_id').notNull(),
+    store: text('store').$type<'postgres' | 'analytics'>().notNull(),
+    migrationId: text('migration_id').notNull(),
+    checksum: text('checksum').notNull(),
+    packVersion: text('pack_version').notNull(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.packId, t.store, t.migrationId] }), check('pack_migrations_store_check', sql`${t.store} in ('postgres', 'analytics')`)],
+);
+
+/**
+ * Events packs emit (`metering.period-closed`), written in the emitter's transaction (an outbox): a
+ * consumer sees an event only once its emitter committed, and each consumer takes each event once.
+ */
+export const packEvents = pgTable(
+  'pack_events',
+  {
+    id: id(),
+    ...tenantColumns(),
+    packId: text('pack_id').notNull(),
+    name: text('name').notNull(),
+    payload: jsonb('payload').$type<unknown>().notNull(),
+    emittedBy: ref('emitted_by'),
+    emittedAt: timestamp('emitted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('pack_events_tenant_name_idx').on(t.tenantId, t.name, t.id), index('pack_events_tenant_path_gist').using('gist', t.tenantPath)],
+);
+
+/** Which consumer pack has handled which event (or failed on it, with the error and when to try again). */
+export const packEventDeliveries = pgTable(
+  'pack_event_deliveries',
+  {
+    eventId: ref('event_id')
+      .notNull()
+      .references(() => packEvents.id, { onDelete: 'cascade' }),
+    ...tenantColumns(),
+    consumer: text('consumer').notNull(),
+    status: text('status').$type<'done' | 'failed'>().notNull(),
+    attempts: integer('attempts').notNull().default(1),
+    error: text('error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.consumer] }), check('pack_event_deliveries_status_check', sql`${t.status} in ('done', 'failed')`)],
+);

@@ -43,6 +43,10 @@ import { designRoutes, registerBuiltinWorkers } from './design/index.js';
 import { serveWebApps } from './web/static-apps.js';
 import { packRoutes } from './packs/routes.js';
 import { PackRegistry } from './packs/registry.js';
+import { packExtRoutes } from './packs/ext-routes.js';
+import { PackEventDispatcher } from './packs/events.js';
+import { deployPack, packWorker } from './packs/deploy.js';
+import type { ServiceDeps } from './packs/services.js';
 import type { Pack } from '@shuiyun/sdk';
 import { createMailer, createReportService, notificationRoutes, ReportExportRunner, ReportScheduler, reportRoutes } from './reports/index.js';
 
@@ -58,8 +62,12 @@ export interface Runtime {
   iot: IotRuntime | undefined;
   /** BPMN processes, job workers and the task list. */
   workflow: WorkflowEngine;
-  /** The domain packs this runtime carries (`deploy` puts a newer version in place). */
+  /** The domain packs this runtime carries (`deployPack` puts a newer version in place). */
   packs: PackRegistry;
+  /** Puts a newer version of a pack in place while the runtime runs: its new workers start, and its new migrations run if a tenant has it installed. */
+  deployPack(pack: Pack): Promise<string[]>;
+  /** Delivers pack events to the packs that consume them (tests call `drain`). */
+  packEvents: PackEventDispatcher;
   /** Report schedules: fires due ones (tests call `fireDue`). */
   reportSchedules: ReportScheduler;
   /** Background report exports (tests call `recoverInterrupted`, `sweep`). */
@@ -98,11 +106,15 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   registerBuiltinWorkers(workflow, database.db);
-  // A pack's workers run on every node; a newer version deployed later brings its new job types along.
-  const registry = new PackRegistry(packs, (pack) => {
+  const services: ServiceDeps = { db: database.db, analytics, workflow, permissions };
+  // A pack's workers run on every node, with the platform for their job's tenant; a newer version
+  // deployed later brings its new job types along.
+  const registry = new PackRegistry([], (pack) => {
     const running = new Set(workflow.registeredWorkers().map((w) => w.type));
-    for (const worker of pack.workers) if (!running.has(worker.type)) workflow.registerWorker(worker);
+    for (const worker of pack.workers) if (!running.has(worker.type)) workflow.registerWorker(packWorker(services, registry, pack.id, worker));
   });
+  for (const pack of packs) await deployPack(database.db, registry, pack);
+  const packEvents = new PackEventDispatcher(database, registry, services, logger);
   const unbridge = iot ? bridgeAlarmsToWorkflow(iot.alarms, workflow, database.db, logger) : undefined;
   // Reports read the analytics store (absent: its datasets answer 503) and PostgreSQL; the count of durable readings keeps the result cache fresh.
   const reports = createReportService({ analytics, db: database.db, readingsWritten: () => iot?.pipeline.batcherStats.items ?? 0 });
@@ -140,7 +152,8 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...reportRoutes(reports, reportSchedules, reportExports),
     ...notificationRoutes(database.db, config.dataDir),
     ...designRoutes({ workflow, reports }),
-    ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports } }),
+    ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports, services } }),
+    ...packExtRoutes(registry, services),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -201,6 +214,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   app.use(errorHandler(logger));
   reportSchedules.start();
   reportExports.start();
+  if (workflowTickMs !== 0) await packEvents.start();
 
   return {
     app,
@@ -213,9 +227,12 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     workflow,
     reportSchedules,
     packs: registry,
+    deployPack: (pack) => deployPack(database.db, registry, pack),
+    packEvents,
     reportExports,
     close: async () => {
       unbridge?.();
+      await packEvents.stop();
       await reportSchedules.stop();
       await reportExports.stop();
       await iot?.close();

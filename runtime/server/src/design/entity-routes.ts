@@ -41,7 +41,7 @@ async function loadRecord(tx: Tx, code: string, id: number, lock = false): Promi
  * point at records of the same tenant, and that its unique fields are not taken. Concurrent writers of
  * one entity queue on an advisory lock, so two requests cannot both pass the uniqueness check.
  */
-async function checkedData(tx: Tx, ctx: RequestContext, tenantId: number, code: string, entity: EntityContent, input: Record<string, unknown>, selfId: number | null) {
+async function checkedData(tx: Tx, ctx: Pick<RequestContext, 'locale'>, tenantId: number, code: string, entity: EntityContent, input: Record<string, unknown>, selfId: number | null) {
   const parsed = recordSchema(entity).safeParse(input, zodLocale(ctx.locale));
   if (!parsed.success) {
     const details: ErrorDetail[] = parsed.error.issues.map((issue) => ({
@@ -87,6 +87,22 @@ async function checkedData(tx: Tx, ctx: RequestContext, tenantId: number, code: 
     }
   }
   return value;
+}
+
+/**
+ * Creates a record of the tenant's published model `code`, checked like one the API receives (the
+ * route, and a pack's seed, write through here); `ctx` gives the language of a refusal.
+ */
+export async function createEntityRecord(tx: Tx, ctx: Pick<RequestContext, 'locale'>, tenantId: number, code: string, input: Record<string, unknown>, userId: number | null): Promise<RecordRow> {
+  const found = await activeModel(tx, tenantId, code);
+  if (!found) throw new AppError('not_found', { details: [{ path: 'params.code', code: 'entity_unknown', message: designMessage('entity_not_published', ctx.locale, { code }) }] });
+  const tenant = found.artifact;
+  const value = await checkedData(tx, ctx, tenant.tenantId, code, found.model, input, null);
+  const [row] = await tx
+    .insert(entityRecords)
+    .values({ tenantId: tenant.tenantId, tenantPath: tenant.tenantPath, entity: code, data: value, createdBy: userId, updatedBy: userId })
+    .returning();
+  return row!;
 }
 
 /** Entity data: the generated CRUD API of every published entity model, under tenancy, permissions and the audit trail. */
@@ -194,17 +210,7 @@ export function entityRoutes() {
       body: z.strictObject({ data }),
       status: 201,
       handler: ({ params, body }, ctx) =>
-        ctx.tx(async (tx) => {
-          const found = await model(tx, ctx, params.code);
-          const tenant = found.artifact;
-          const value = await checkedData(tx, ctx, tenant.tenantId, params.code, found.model, body.data, null);
-          const userId = ctx.principal().userId;
-          const [row] = await tx
-            .insert(entityRecords)
-            .values({ tenantId: tenant.tenantId, tenantPath: tenant.tenantPath, entity: params.code, data: value, createdBy: userId, updatedBy: userId })
-            .returning();
-          return present(row!);
-        }),
+        ctx.tx(async (tx) => present(await createEntityRecord(tx, ctx, ctx.principal().tenantId, params.code, body.data, ctx.principal().userId))),
     }),
     route({
       method: 'get',

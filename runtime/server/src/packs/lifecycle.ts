@@ -1,13 +1,22 @@
-import { designArtifacts, entityRecords, packInstallations, reportTemplates, roles, type Tx } from '@shuiyun/db';
+import { designArtifacts, entityRecords, packInstallations, reportDatasets, reportTemplates, roles, type Tx } from '@shuiyun/db';
 import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
-import type { ArtifactKind, Pack } from '@shuiyun/sdk';
+import type { ArtifactKind, Pack, PackSeedContext } from '@shuiyun/sdk';
+import { parseDataset } from '@shuiyun/reports';
+import { answering, under } from '../reports/errors.js';
+import { newestDataset, saveDatasetVersion, templatesUsing } from '../reports/store.js';
+import { createEntityRecord } from '../design/entity-routes.js';
+import { applyPackMigrations, packTables } from './migrations.js';
+import { packServices, type ServiceDeps, tenantOf } from './services.js';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import semver from 'semver';
 import type { RequestContext } from '../http/context.js';
 import { artifactChecksum } from '../reports/checksum.js';
 import { publishArtifact } from '../design/artifact-routes.js';
 import { kindNames } from '../design/messages.js';
-import type { PublishDeps } from '../design/publishers.js';
+import type { PublishDeps as ArtifactDeps } from '../design/publishers.js';
+
+/** What installing a pack writes through: the publishers of its artifacts, and the services its seed gets. */
+export type PublishDeps = ArtifactDeps & { services: ServiceDeps };
 import { packMessage } from './messages.js';
 import { assertGrantable } from '../permissions/grants.js';
 import { isKnownPermission } from '../permissions/catalogue.js';
@@ -99,6 +108,8 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     }
   }
   const userId = ctx.principal().userId;
+  const migrations = await applyPackMigrations(tx, pack, locale);
+  const datasets = await installDatasets(tx, pack, { ...target, userId }, locale);
   const published: { kind: ArtifactKind; code: string; version: number }[] = [];
   for (const step of installSteps(pack)) {
     const [taken] = await tx
@@ -133,7 +144,31 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     .insert(packInstallations)
     .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
     .returning();
-  return { installation: installation!, artifacts: published, roles: createdRoles };
+  if (pack.seed) await seedPack(tx, ctx, deps.services, pack, target.tenantId);
+  return { installation: installation!, migrations, datasets, artifacts: published, roles: createdRoles };
+}
+
+/**
+ * Saves the pack's report datasets in the tenant (a changed definition as the dataset's next version).
+ * A pack is code the runtime ships, so its datasets may carry SQL of their own like a platform
+ * administrator's; they still run under the tenant's row-level security.
+ */
+async function installDatasets(tx: Tx, pack: Pack, author: { tenantId: number; tenantPath: string; userId: number }, locale: Locale): Promise<string[]> {
+  const saved: string[] = [];
+  for (const [i, { definition }] of pack.datasets.entries()) {
+    const dataset = await answering(locale, under(`pack.datasets.${i}.definition`), () => parseDataset(definition));
+    const outcome = await saveDatasetVersion(tx, author, dataset, definition, await newestDataset(tx, author.tenantId, dataset.id));
+    if (outcome.isNew) saved.push(dataset.id);
+  }
+  return saved;
+}
+
+/** Runs the pack's seed in the install's transaction, as the installing user, with entity records checked like the API's. */
+async function seedPack(tx: Tx, ctx: RequestContext, services: ServiceDeps, pack: Pack, tenantId: number): Promise<void> {
+  const principal = ctx.principal();
+  const base = packServices(services, pack, { tenant: await tenantOf(tx, tenantId), user: { id: principal.userId, username: principal.username }, locale: ctx.locale, tx, requestId: ctx.requestId });
+  const seed: PackSeedContext = { ...base, createRecord: async (entity, data) => (await createEntityRecord(tx, ctx, tenantId, entity, data, principal.userId)).id };
+  await pack.seed!(seed);
 }
 
 /** Remembers the content the pack published as the pack's own, so a later upgrade can tell a tenant's edit from it. */
@@ -203,7 +238,9 @@ export async function upgradePack(tx: Tx, ctx: RequestContext, deps: PublishDeps
   checkPrerequisites(pack, platformVersion, locale);
   const target = { tenantId: installation.tenantId, tenantPath: installation.tenantPath };
   const userId = ctx.principal().userId;
-  const outcome = { updated: [] as string[], kept: [] as string[], added: [] as string[] };
+  const migrations = await applyPackMigrations(tx, pack, locale);
+  const datasets = await installDatasets(tx, pack, { ...target, userId }, locale);
+  const outcome = { migrations, datasets, updated: [] as string[], kept: [] as string[], added: [] as string[] };
   for (const step of installSteps(pack)) {
     const [row] = await tx
       .select()
@@ -262,6 +299,20 @@ export async function uninstallPack(tx: Tx, pack: Pack, installation: Installati
   let deletedRecords = 0;
   if (data === 'delete' && entities.length > 0) {
     deletedRecords = (await tx.delete(entityRecords).where(and(eq(entityRecords.tenantId, installation.tenantId), inArray(entityRecords.entity, entities))).returning({ id: entityRecords.id })).length;
+  }
+  // The pack's own tables keep the tenant's rows for a later install, or lose them (newest table first).
+  if (data === 'delete') {
+    for (const table of await packTables(tx, pack)) {
+      const result = (await tx.execute(sql`delete from ${sql.raw(table)} where tenant_id = ${installation.tenantId}`)) as unknown as { rowCount?: number | null; affectedRows?: number };
+      deletedRecords += result.rowCount ?? result.affectedRows ?? 0;
+    }
+  }
+  // Its datasets go with it, unless a report of the tenant's own still reads one.
+  for (const { definition } of pack.datasets) {
+    const code = String(definition.id);
+    if ((await templatesUsing(tx, installation.tenantId, code)).length === 0) {
+      await tx.delete(reportDatasets).where(and(eq(reportDatasets.tenantId, installation.tenantId), eq(reportDatasets.code, code)));
+    }
   }
   if (owned.length > 0) await tx.delete(designArtifacts).where(inArray(designArtifacts.id, owned.map((a) => a.id)));
   // Its default roles go, and with them their assignments; its permissions leave every role of the tenant.

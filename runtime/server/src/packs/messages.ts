@@ -5,6 +5,24 @@ type Text = (p: Params) => string;
 
 /** Why the pack API refused something, in the caller's language. */
 export const packMessages = {
+  analytics_migrations_unsupported: {
+    'zh-CN': (p) => `领域包「${p.id}」带有分析库迁移，本平台版本尚不支持：请改用平台的逻辑表（{{readings}}）`,
+    en: (p) => `The pack ${p.id} brings analytics migrations, which this platform does not apply yet: read the platform's logical tables ({{readings}}) instead`,
+  },
+  migration_missing: {
+    'zh-CN': (p) => `数据库已执行领域包「${p.id}」的迁移 ${p.migration}，但新版本中没有它：迁移发布后不能删除`,
+    en: (p) => `The database has run migration ${p.migration} of the pack ${p.id}, which this version no longer has: a released migration cannot be removed`,
+  },
+  migration_changed: {
+    'zh-CN': (p) => `领域包「${p.id}」的迁移 ${p.migration} 在执行后被修改：迁移发布后不能修改，请新增一个迁移`,
+    en: (p) => `Migration ${p.migration} of the pack ${p.id} changed after it ran: add a new migration instead of editing a released one`,
+  },
+  migration_failed: { 'zh-CN': (p) => `迁移 ${p.migration} 执行失败：${p.reason}`, en: (p) => `Migration ${p.migration} failed: ${p.reason}` },
+  table_not_tenant_scoped: {
+    'zh-CN': (p) => `表 ${p.table} 缺少列 ${p.columns}：领域包的每张表都按租户隔离`,
+    en: (p) => `The table ${p.table} lacks ${p.columns}: every table of a pack is tenant-scoped`,
+  },
+  pack_disabled: { 'zh-CN': (p) => `领域包「${p.id}」在该租户已停用`, en: (p) => `The pack ${p.id} is disabled in this tenant` },
   unknown_pack: { 'zh-CN': (p) => `没有领域包「${p.id}」`, en: (p) => `There is no pack ${p.id}` },
   already_installed: {
     'zh-CN': (p) => `该租户已安装领域包「${p.id}」（${p.version}）`,

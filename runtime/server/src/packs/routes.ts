@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { RequestContext } from '../http/context.js';
 import { route } from '../http/route.js';
 import { resolveTenant } from '../http/scoped-queries.js';
-import type { PublishDeps } from '../design/publishers.js';
+import type { PublishDeps } from './lifecycle.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
 import { dependentsOf, installationOf, installPack, uninstallPack, upgradePack } from './lifecycle.js';
 import type { PackRegistry } from './registry.js';

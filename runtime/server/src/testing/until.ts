@@ -1,6 +1,6 @@
-/** Polls `probe` every 50 ms until it answers something other than undefined; fails after 15 s naming `what`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 15_000;
+/** Polls `probe` every 50 ms until it answers something other than undefined; fails after `timeoutMs` (15 s) naming `what`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

@@ -1,0 +1,154 @@
+import type { AnalyticsStore, QueryParams } from '@shuiyun/analytics';
+import { type Db, inTenant, packEvents, queryRows, type Tx } from '@shuiyun/db';
+import { AppError, type Locale } from '@shuiyun/http';
+import type { Pack, PackServices, PackTenant, PackTx, SqlParam } from '@shuiyun/sdk';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PermissionModel } from '../permissions/permission-model.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+
+/** What pack services are built from: the runtime's ports. */
+export interface ServiceDeps {
+  db: Db;
+  analytics?: AnalyticsStore | undefined;
+  workflow: WorkflowEngine;
+  permissions: PermissionModel;
+}
+
+/** Who the services act for: a tenant, and the signed-in user of a route (null for workers and event handlers). */
+export interface ServiceScope {
+  tenant: PackTenant;
+  user: { id: number; username: string } | null;
+  locale: Locale;
+  /** The request's transaction, when the services serve a route: `transaction` then joins it. */
+  tx?: Tx | undefined;
+  requestId?: string | undefined;
+  progress?: ((done: number, total: number | null) => void) | undefined;
+}
+
+/** A bound value as both drivers take it: exact integers and instants as text, objects as JSON. */
+function bindable(value: SqlParam): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'bigint' ? v.toString() : v));
+  if (value !== null && typeof value === 'object') return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return value;
+}
+
+/**
+ * `$1`, `$2` … of a statement's text as bound parameters (outside quoted text and comments), so a pack
+ * writes plain PostgreSQL and no value is ever pasted into it.
+ */
+export function boundStatement(text: string, params: readonly SqlParam[]): SQL {
+  const chunks: SQL[] = [];
+  let start = 0;
+  let i = 0;
+  const used = new Set<number>();
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === "'" || c === '"') {
+      const end = text.indexOf(c, i + 1);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '-' && text[i + 1] === '-') {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '$' && /\d/.test(text[i + 1] ?? '')) {
+      const digits = /^\d+/.exec(text.slice(i + 1))![0];
+      const n = Number(digits);
+      if (n < 1 || n > params.length) throw new Error(`the statement uses $${n} but ${params.length} parameter(s) were given`);
+      used.add(n);
+      chunks.push(sql.raw(text.slice(start, i)), sql`${bindable(params[n - 1]!)}`);
+      i += 1 + digits.length;
+      start = i;
+    } else i++;
+  }
+  chunks.push(sql.raw(text.slice(start)));
+  if (used.size !== params.length) throw new Error(`${params.length} parameter(s) were given but the statement uses ${used.size}`);
+  return sql.join(chunks, sql``);
+}
+
+/** `int8` and `numeric`: text on both drivers (node-postgres answers strings; PGlite numbers, or bigints past 2^53). */
+const EXACT_TYPES = new Set([20, 1700]);
+
+/** A statement's rows with 64-bit integers and numerics as text, whichever driver ran it. */
+async function exactRows<T>(tx: Tx, statement: SQL): Promise<T[]> {
+  const result = (await tx.execute(statement)) as unknown as { rows: Record<string, unknown>[]; fields?: { name: string; dataTypeID: number }[] };
+  const exact = (result.fields ?? []).filter((f) => EXACT_TYPES.has(f.dataTypeID)).map((f) => f.name);
+  if (exact.length > 0) {
+    for (const row of result.rows) for (const name of exact) if (row[name] !== null && row[name] !== undefined && typeof row[name] !== 'string') row[name] = String(row[name]);
+  }
+  return result.rows as T[];
+}
+
+function txOf(deps: ServiceDeps, pack: Pack, scope: ServiceScope, tx: Tx): PackTx {
+  return {
+    query: <T>(text: string, params: readonly SqlParam[] = []) => exactRows<T>(tx, boundStatement(text, params)),
+    emit: async (name, payload) => {
+      const declared = pack.events.emits.find((e) => e.name === name);
+      if (!declared) throw new Error(`${pack.id} emits ${name}, which its manifest does not declare in events.emits`);
+      const checked = declared.payload.safeParse(payload);
+      if (!checked.success) throw new Error(`${name}: the payload does not match its schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const json = JSON.parse(JSON.stringify(checked.data, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown;
+      await tx.insert(packEvents).values({ tenantId: scope.tenant.id, tenantPath: scope.tenant.path, packId: pack.id, name, payload: json, emittedBy: scope.user?.id ?? null });
+      // Consumers on every node hear of it once this commits.
+      await tx.execute(sql`select pg_notify('shuiyun_pack_events', ${String(scope.tenant.id)})`);
+    },
+    startProcess: async (processId, options = {}) => {
+      const row = await deps.workflow.startInstance(tx, { tenantId: scope.tenant.id, processId, variables: options.variables ?? {}, businessKey: options.businessKey ?? null, startedBy: scope.user?.id ?? null });
+      return String(row.id);
+    },
+    publishMessage: async (name, options) => {
+      await deps.workflow.publishMessage(tx, { tenantId: scope.tenant.id, name, correlationKey: options.correlationKey ?? '', variables: options.variables ?? {}, startedBy: scope.user?.id ?? null });
+    },
+  };
+}
+
+/** The platform as a pack's route, worker, seed or event handler gets it, for one tenant. */
+export function packServices(deps: ServiceDeps, pack: Pack, scope: ServiceScope): PackServices {
+  const unavailable = () => new AppError('not_ready', { details: [{ path: 'analytics', message: 'the analytics store is not configured in this runtime' }] });
+  const analyticsScope = { tenantPath: scope.tenant.path };
+  return {
+    pack: pack.id,
+    tenant: scope.tenant,
+    user: scope.user,
+    locale: scope.locale,
+    transaction: (work) => {
+      if (scope.tx) return work(txOf(deps, pack, scope, scope.tx));
+      return inTenant(deps.db, { tenantPath: scope.tenant.path, userId: null, userName: `pack:${pack.id}`, requestId: scope.requestId ?? null }, (tx) => work(txOf(deps, pack, scope, tx)));
+    },
+    analytics: {
+      query: async (text, params = {}) => {
+        if (!deps.analytics) throw unavailable();
+        return deps.analytics.query(analyticsScope, text, params as QueryParams) as never;
+      },
+      stream: (text, params, batchRows = 10_000) => {
+        const store = deps.analytics;
+        return {
+          async *[Symbol.asyncIterator]() {
+            if (!store) throw unavailable();
+            let batch: never[] = [];
+            for await (const row of store.stream(analyticsScope, text, params as QueryParams)) {
+              batch.push(row as never);
+              if (batch.length >= batchRows) {
+                yield batch;
+                batch = [];
+              }
+            }
+            if (batch.length > 0) yield batch;
+          },
+        };
+      },
+    },
+    can: (permission) => (scope.user ? deps.permissions.can(scope.user.id, scope.tenant.id, permission) : true),
+    ...(scope.progress ? { progress: scope.progress } : {}),
+  };
+}
+
+/** A tenant as the services name it, read with the caller's transaction (time zone from its settings). */
+export async function tenantOf(tx: Tx, tenantId: number): Promise<PackTenant> {
+  const [row] = await queryRows<{ id: string | number; path: string; time_zone: string | null }>(
+    tx,
+    sql`select id, path::text as path, settings->>'timeZone' as time_zone from tenants where id = ${tenantId}`,
+  );
+  if (!row) throw new AppError('not_found', { details: [{ path: 'tenantId', message: `no tenant ${tenantId}` }] });
+  return { id: Number(row.id), path: row.path, timeZone: row.time_zone ?? 'Asia/Shanghai' };
+}
