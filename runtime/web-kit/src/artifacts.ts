@@ -21,7 +21,7 @@ export interface FormContent {
 }
 
 /** Blocks a page places: `<div data-sy-block="<type>" data-sy-config='<json>'></div>` in `html`. */
-export type BlockType = 'chart' | 'kpi' | 'table' | 'entity-form' | 'task-list' | 'process-start' | 'device-map' | 'report';
+export type BlockType = 'chart' | 'kpi' | 'table' | 'entity-form' | 'task-list' | 'process-start' | 'device-map' | 'report' | 'ext-table' | 'ext-form';
 
 export interface ChartBlockConfig {
   /** Report template code whose run feeds the chart. */

@@ -1,5 +1,7 @@
 import i18next, { type Resource } from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
 import { setApiLanguage } from './api.js';
 
 /** The apps read their words through the kit's react-i18next, so that both share one i18next instance. */
@@ -74,6 +76,8 @@ export async function initI18n(app: Record<Language, Record<string, unknown>>): 
     interpolation: { escapeValue: false },
   });
   document.documentElement.lang = lng;
+  // Ant Design's date pickers name months and weekdays through dayjs.
+  dayjs.locale(lng === 'en' ? 'en' : 'zh-cn');
   return i18next;
 }
 
@@ -81,5 +85,6 @@ export async function changeLanguage(lng: Language) {
   localStorage.setItem(STORAGE_KEY, lng);
   setApiLanguage(lng);
   document.documentElement.lang = lng;
+  dayjs.locale(lng === 'en' ? 'en' : 'zh-cn');
   await i18next.changeLanguage(lng);
 }

@@ -16,6 +16,8 @@ const ICONS: Record<string, string> = {
   'process-start': '<path d="M12 2a10 10 0 110 20 10 10 0 010-20zm-2 6v8l6-4-6-4z"/>',
   'device-map': '<path d="M12 2a7 7 0 017 7c0 5-7 13-7 13S5 14 5 9a7 7 0 017-7zm0 4a3 3 0 100 6 3 3 0 000-6z"/>',
   report: '<path d="M6 2h9l5 5v15H6V2zm8 1.5V8h4.5L14 3.5zM8 12h8v2H8v-2zm0 4h8v2H8v-2z"/>',
+  'ext-table': '<path d="M3 4h18v16H3V4zm2 2v3h14V6H5zm0 5v7h14v-7H5zm2 2h4v2H7v-2zm6 0h4v2h-4v-2z"/><circle cx="18" cy="18" r="4"/>',
+  'ext-form': '<path d="M4 3h16v12h-2V5H6v14h8v2H4V3zm4 4h8v2H8V7zm0 4h6v2H8v-2zm10 4l4 3-4 3v-2h-4v-2h4v-2z"/>',
 };
 
 const media = (type: string) => `<svg viewBox="0 0 24 24" width="28" height="28" fill="currentColor">${ICONS[type] ?? ''}</svg>`;

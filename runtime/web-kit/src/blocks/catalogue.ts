@@ -1,6 +1,9 @@
 import type { Bilingual, BlockType } from '../artifacts.js';
 
-export const BLOCK_TYPES: BlockType[] = ['chart', 'kpi', 'table', 'entity-form', 'task-list', 'process-start', 'device-map', 'report'];
+/** Every block a page can place: the platform's own and the generic ones over a pack's routes (`ext-table`, `ext-form`). */
+export type PageBlockType = BlockType;
+
+export const BLOCK_TYPES: PageBlockType[] = ['chart', 'kpi', 'table', 'entity-form', 'task-list', 'process-start', 'device-map', 'report', 'ext-table', 'ext-form'];
 
 /**
  * One setting of a block, as the page designer edits it: plain text, a number, a yes/no, a choice, a
@@ -18,7 +21,7 @@ export interface BlockSetting {
 }
 
 export interface BlockDescription {
-  type: BlockType;
+  type: PageBlockType;
   label: Bilingual;
   /** What a new block starts with. */
   defaults: Record<string, unknown>;
@@ -31,6 +34,7 @@ const template: BlockSetting = { name: 'template', label: { 'zh-CN': '报表模�
 const entity: BlockSetting = { name: 'entity', label: { 'zh-CN': '实体', en: 'Entity' }, kind: 'select', source: 'entities', required: true };
 const parameters: BlockSetting = { name: 'parameters', label: { 'zh-CN': '参数（JSON）', en: 'Parameters (JSON)' }, kind: 'json' };
 const query: BlockSetting = { name: 'query', label: { 'zh-CN': '即席查询（JSON）', en: 'Ad-hoc query (JSON)' }, kind: 'json' };
+const extPath: BlockSetting = { name: 'path', label: { 'zh-CN': '扩展接口路径（/api/ext/…）', en: 'Pack route (/api/ext/…)' }, kind: 'text', required: true };
 const pageSize: BlockSetting = { name: 'pageSize', label: { 'zh-CN': '每页条数', en: 'Rows per page' }, kind: 'number' };
 
 const chartTypes: { value: string; label: Bilingual }[] = [
@@ -90,6 +94,35 @@ export const BLOCK_CATALOGUE: BlockDescription[] = [
     settings: [title, height, { name: 'product', label: { 'zh-CN': '产品（编码或 ID）', en: 'Product (code or id)' }, kind: 'text' }],
   },
   { type: 'report', label: { 'zh-CN': '报表', en: 'Report' }, defaults: {}, settings: [{ ...template, required: true }, title] },
+  {
+    type: 'ext-table',
+    label: { 'zh-CN': '扩展数据表', en: 'Pack table' },
+    defaults: { pageSize: 20 },
+    settings: [
+      extPath,
+      title,
+      { name: 'columns', label: { 'zh-CN': '列（JSON：[{key, title, format}]）', en: 'Columns (JSON: [{key, title, format}])' }, kind: 'json' },
+      pageSize,
+      { name: 'filters', label: { 'zh-CN': '筛选（JSON：[{key, label, kind, options}]）', en: 'Filters (JSON: [{key, label, kind, options}])' }, kind: 'json' },
+      { name: 'rowActions', label: { 'zh-CN': '行操作（JSON）', en: 'Row actions (JSON)' }, kind: 'json' },
+      { name: 'toolbar', label: { 'zh-CN': '工具栏操作（JSON）', en: 'Toolbar actions (JSON)' }, kind: 'json' },
+      { name: 'progress', label: { 'zh-CN': '进度列（JSON：{done, total}）', en: 'Progress column (JSON: {done, total})' }, kind: 'json' },
+      { name: 'busyStatuses', label: { 'zh-CN': '处理中状态（逗号分隔）', en: 'Busy statuses (comma-separated)' }, kind: 'list' },
+      { name: 'refreshSeconds', label: { 'zh-CN': '自动刷新间隔（秒）', en: 'Auto-refresh (seconds)' }, kind: 'number' },
+    ],
+  },
+  {
+    type: 'ext-form',
+    label: { 'zh-CN': '扩展表单', en: 'Pack form' },
+    defaults: {},
+    settings: [
+      extPath,
+      title,
+      { name: 'fields', label: { 'zh-CN': '字段（JSON：[{key, label, kind, required}]）', en: 'Fields (JSON: [{key, label, kind, required}])' }, kind: 'json', required: true },
+      { name: 'submitLabel', label: { 'zh-CN': '提交按钮文字', en: 'Submit button text' }, kind: 'text' },
+      { name: 'successMessage', label: { 'zh-CN': '提交成功提示', en: 'Success message' }, kind: 'text' },
+    ],
+  },
 ];
 
 export function describeBlock(type: string): BlockDescription | undefined {
@@ -99,6 +132,6 @@ export function describeBlock(type: string): BlockDescription | undefined {
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The placeholder a page's HTML carries for a block. */
-export function blockPlaceholder(type: BlockType, config: Record<string, unknown>): string {
+export function blockPlaceholder(type: PageBlockType, config: Record<string, unknown>): string {
   return `<div data-sy-block="${type}" data-sy-config='${escapeAttribute(JSON.stringify(config))}'></div>`;
 }

@@ -1,6 +1,6 @@
 import { Component, lazy, Suspense, type ComponentType, type ErrorInfo, type LazyExoticComponent, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import type { BlockType } from '../artifacts.js';
+import type { PageBlockType } from './catalogue.js';
 import { BlockFrame, type BlockContext } from './context.js';
 import { parseConfig } from './format.js';
 import { sanitizePageHtml, scopeCss } from './page/page-html.js';
@@ -12,7 +12,7 @@ type BlockModule = { default: ComponentType<{ config: Record<string, unknown> }>
 const renderer = (load: () => Promise<unknown>): BlockRenderer => lazy(load as () => Promise<BlockModule>);
 
 /** Each block's code loads when a page first shows one (ECharts, Formily and form-js stay out of the first load). */
-const renderers: Record<BlockType, BlockRenderer> = {
+const renderers: Record<PageBlockType, BlockRenderer> = {
   chart: renderer(() => import('./charts/ChartBlock.js')),
   kpi: renderer(() => import('./charts/KpiBlock.js')),
   table: renderer(() => import('./entities/EntityTable.js')),
@@ -21,6 +21,8 @@ const renderers: Record<BlockType, BlockRenderer> = {
   'process-start': renderer(() => import('./workflow/ProcessStartBlock.js')),
   'device-map': renderer(() => import('./devices/DeviceMapBlock.js')),
   report: renderer(() => import('./reports/ReportBlock.js')),
+  'ext-table': renderer(() => import('./ext/ExtTable.js')),
+  'ext-form': renderer(() => import('./ext/ExtForm.js')),
 };
 
 /** A block that throws shows its error instead of taking the page down. */
@@ -44,7 +46,7 @@ function Problem({ type, text }: { type: string; text: 'unknownBlock' | 'badConf
 
 /** One block as React, outside any placeholder (the designer's preview of a single block, tests). */
 export function BlockView({ type, config }: { type: string; config: Record<string, unknown> | null }) {
-  const Renderer = renderers[type as BlockType];
+  const Renderer = renderers[type as PageBlockType];
   if (!Renderer) return <Problem type={type} text="unknownBlock" />;
   if (!config) return <Problem type={type} text="badConfig" />;
   return (
