@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs              all benchmarks
 //   node bench/run.mjs api-list     only bench/api-list.bench.mjs
+//   node bench/run.mjs settlement   only bench/settlement.bench.mjs (SETTLEMENT_BENCH_METERS=20000 for a quick try)
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

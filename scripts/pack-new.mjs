@@ -56,7 +56,9 @@ function parseArgs(argv) {
     } else names.push(arg);
   }
   if (names.length !== 1) fail(`${names.length === 0 ? 'name the pack' : `one name only (got ${names.join(', ')})`}\n\n${usage}`);
-  return { name: names[0], zh: zh?.trim() };
+  zh = zh?.trim();
+  if (zh !== undefined && !/^[^\p{Cc}`\\/*]{1,60}$/u.test(zh)) fail('--zh: the Chinese name, at most 60 characters, without ` \\ / * or line breaks');
+  return { name: names[0], zh };
 }
 
 /** Why `name` cannot be a new pack here, or null. */
@@ -108,9 +110,12 @@ const tsconfigJson = () => `{
 }
 `;
 
+/** A single-quoted TypeScript string literal of `text`. */
+const lit = (text) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 function indexTs(n) {
   return `/**
- * @shuiyun/pack-${n.id} — ${n.zh} (${n.en}). Made by \`npm run pack:new\`: one of each thing a pack declares,
+ * @shuiyun/pack-${n.id} — ${n.zh === n.en ? n.en : `${n.zh} (${n.en})`}. Made by \`npm run pack:new\`: one of each thing a pack declares,
  * small enough to read in one go, and working — \`npx vitest run domain-packs/${n.id}\` installs it in a real
  * runtime. Grow it from here. The guide is PACKS.md at the repository root; domain-packs/metering is the
  * worked example of a full pack.
@@ -177,7 +182,7 @@ export const pack = definePack({
   version: '0.1.0',
   // The platform versions the pack runs on (a semver range).
   platform: '^0.1.0',
-  name: l('${n.zh}', '${n.en}'),
+  name: l(${lit(n.zh)}, ${lit(n.en)}),
 
   // 实体: the platform gives an entity its records API (/api/entities/${n.code}_site/records), list and
   // form blocks, validation, audit and tenant isolation; a consultant may add fields in the designer.
@@ -242,10 +247,11 @@ create table entries (
   // The pack's own permissions start with its id; the tenant's administrators get them at install.
   permissions: [{ name: READ_ENTRIES, label: l('查看记录', 'Read entries') }],
   // Default roles, created in the tenant as \`${n.id}-<code>\`: the pack's permissions and platform ones.
-  roles: [{ code: 'clerk', name: l('${n.zh}专员', '${n.en} clerk'), permissions: ['page:read', 'entity:read', 'task:read', 'task:claim', 'task:complete', READ_ENTRIES] }],
+  roles: [{ code: 'clerk', name: l(${lit(n.zhClerk)}, ${lit(`${n.en} clerk`)}), permissions: ['page:read', 'entity:read', 'task:read', 'task:claim', 'task:complete', READ_ENTRIES] }],
 
   // Routes are served at /api/ext/${n.id}<path>, each behind one permission, in the caller's tenant
-  // transaction: row-level security shows the handler the tenant's rows only.
+  // transaction: row-level security shows the handler the tenant's rows only. Name tables with their
+  // schema (${n.schema}.entries).
   routes: [
     defineRoute({
       method: 'get',
@@ -256,8 +262,8 @@ create table entries (
         services.transaction(async (tx) => {
           const rows = await tx.query<EntryRow>(\`select id, title, comment, volume_l from ${n.schema}.entries order by id desc limit 100\`);
           // count(*) is a bigint, which would come back as a string: ::int when it fits.
-          const [{ total }] = (await tx.query<{ total: number }>(\`select count(*)::int as total from ${n.schema}.entries\`)) as [{ total: number }];
-          return { total, items: rows.map(entry) };
+          const [count] = await tx.query<{ total: number }>(\`select count(*)::int as total from ${n.schema}.entries\`);
+          return { total: count!.total, items: rows.map(entry) };
         }),
     }),
     defineRoute({
@@ -307,14 +313,14 @@ create table entries (
   pages: [
     {
       code: HOME_PAGE,
-      name: '${n.zh}',
+      name: ${lit(n.zh)},
       page: {
         kind: 'page',
         route: '${n.id}',
-        title: l('${n.zh}', '${n.en}'),
+        title: l(${lit(n.zh)}, ${lit(n.en)}),
         menu: { show: true, order: 100 },
         html: [
-          \`<div data-sy-block="process-start" data-sy-config='{"processId":"\${REVIEW_PROCESS}","label":"提交审核"}'></div>\`,
+          \`<div data-sy-block="process-start" data-sy-config='{"processId":"\${REVIEW_PROCESS}","label":"提交审核","variables":{"title":"待审核"}}'></div>\`,
           \`<div data-sy-block="task-list" data-sy-config='{"pageSize":10}'></div>\`,
           \`<div data-sy-block="table" data-sy-config='{"entity":"\${SITE}"}'></div>\`,
         ].join('\\n'),
@@ -322,12 +328,16 @@ create table entries (
       },
     },
   ],
-  menu: [{ page: HOME_PAGE, label: l('${n.zh}', '${n.en}'), order: 100 }],
+  menu: [{ page: HOME_PAGE, label: l(${lit(n.zh)}, ${lit(n.en)}), order: 100 }],
 
-  // Runs once per tenant after its first install, in the install's transaction.
+  // What a tenant needs to start with: runs in the install's transaction at the pack's first install in a
+  // tenant (not at upgrades, nor at a new install that finds the entity records an uninstall kept).
   seed: async (ctx) => {
     await ctx.createRecord(SITE, { siteNo: 'S-001', name: ctx.locale === 'en' ? 'Example site' : '示例站点' });
   },
+
+  // Not used here (PACKS.md shows each): dependsOn, entityForms, datasets, reports, events (emits,
+  // consumes, on), alarmRules, products, codecs, analytics migrations, demo.
 });
 
 export default pack;
@@ -391,6 +401,16 @@ describe('the ${n.id} pack', () => {
     expect((await kit.request('GET', \`/api/ext/\${PACK_ID}/entries\`, { token: visitor })).status).toBe(403);
   });
 
+  it('installs again after an uninstall that kept the data, the seed creating nothing twice', async () => {
+    const uninstalled = await kit.request('POST', \`/api/packs/\${PACK_ID}/uninstall\`, { body: { data: 'keep' } });
+    expect(uninstalled.status).toBe(200);
+    // Gone from the tenant: its permission too (403), and the route (404).
+    expect([403, 404]).toContain((await kit.request('GET', \`/api/ext/\${PACK_ID}/entries\`)).status);
+    await kit.install(PACK_ID);
+    expect((await kit.request('GET', \`/api/ext/\${PACK_ID}/entries\`)).body.total).toBe(1);
+    expect((await kit.request('GET', \`/api/entities/\${SITE}/records\`)).body.total).toBe(1);
+  });
+
   it('shows the other tenant nothing of this one', async () => {
     const other = await kit.request('GET', \`/api/ext/\${PACK_ID}/entries\`, { token: kit.otherTenant.token });
     expect(other.body).toEqual({ total: 0, items: [] });
@@ -431,7 +451,7 @@ function main() {
   const words = name.split('-').filter(Boolean);
   const en = [words[0][0].toUpperCase() + words[0].slice(1), ...words.slice(1)].join(' ');
   const code = name.replace(/-/g, '_');
-  const n = { id: name, code, schema: `pack_${code}`, en, zh: zh || en };
+  const n = { id: name, code, schema: `pack_${code}`, en, zh: zh || en, zhClerk: zh ? `${zh}专员` : `${en} 专员` };
   const sdk = readJson('plugins/sdk/package.json');
 
   const folder = path.join(root, 'domain-packs', name);
@@ -452,16 +472,24 @@ function main() {
   }
   const referenced = addReference(name);
 
+  const rows = (pairs) => {
+    const width = Math.max(...pairs.map(([left]) => left.length)) + 3;
+    return pairs.map(([left, right]) => `  ${left.padEnd(width)}${right}`.trimEnd()).join('\n');
+  };
   console.log(`Created domain-packs/${name} (@shuiyun/pack-${name}):
-  package.json, tsconfig.json
-  src/index.ts          the pack: entity, form, process + worker, migration, routes, page, menu, role, seed
-  src/${name}.test.ts   its test on the pack test kit (@shuiyun/sdk/testing)
-${referenced ? `and added it to the references of tsconfig.json (tsc -b builds it).` : `Add { "path": "domain-packs/${name}" } to the references of tsconfig.json yourself.`}
+${rows([
+  ['package.json, tsconfig.json', ''],
+  ['src/index.ts', 'the pack: entity, form, process + worker, migration, routes, page, menu, role, seed'],
+  [`src/${name}.test.ts`, 'its test on the pack test kit (@shuiyun/sdk/testing)'],
+])}
+${referenced ? 'and added it to the references of tsconfig.json (tsc -b builds it).' : `Add { "path": "domain-packs/${name}" } to the references of tsconfig.json yourself.`}
 
 Next steps (PACKS.md walks through the rest):
-  npm install                              link the new workspace package
-  npx vitest run domain-packs/${name}   run its test (needs PostgreSQL running, like every test here)
-  npx tsc -b domain-packs/${name}       type-check and build it`);
+${rows([
+  ['npm install', 'link the new workspace package'],
+  [`npx vitest run domain-packs/${name}`, 'run its test (PostgreSQL must be running, as for every test here)'],
+  [`npx tsc -b domain-packs/${name}`, 'type-check and build it'],
+])}`);
 }
 
 main();

@@ -10,6 +10,7 @@ import { readingsPart } from './readings/index.js';
 import { settlementPart } from './settlement/index.js';
 import { presentation } from './presentation.js';
 import { seed } from './seed.js';
+import { demo } from './demo.js';
 
 const l = (zh: string, en: string) => ({ 'zh-CN': zh, en });
 const parts = [readingsPart, settlementPart];
@@ -33,6 +34,7 @@ export const meteringManifest: PackManifestInput = {
   },
   ...presentation,
   seed,
+  demo,
 };
 
 /** The metering pack, checked. */

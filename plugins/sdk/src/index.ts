@@ -5,6 +5,6 @@ export type { JobContext, WorkerDefinition } from './workflow.js';
 export { artifactCode, artifactKinds, contentMessage, entityContent, entityField, entityFieldTypes, formContent, pageContent, processContent } from './artifacts.js';
 export type { ArtifactKind, EntityContent, EntityField, EntityFieldType, PageContent } from './artifacts.js';
 export { definePack, PackManifestError, packId, packSchema, supportsPlatform } from './pack.js';
-export type { Pack, PackManifest, PackManifestInput, PackIssue, PackSeed, PackSeedContext, PackEntity, PackPage, Bilingual } from './pack.js';
+export type { Pack, PackManifest, PackManifestInput, PackIssue, PackSeed, PackSeedContext, PackDemo, PackDemoContext, PackEntity, PackPage, Bilingual } from './pack.js';
 export { defineRoute, PackError, servicesOf } from './services.js';
 export type { PackServices, PackTx, PackAnalytics, PackTenant, PackRoute, PackEventHandler, SqlParam, HttpMethod } from './services.js';

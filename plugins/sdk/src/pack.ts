@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { artifactCode, entityContent, type EntityContent, pageContent, type PageContent } from './artifacts.js';
-import type { DeviceCodec } from './iot.js';
+import type { DeviceCodec, Reading } from './iot.js';
 import type { WorkerDefinition } from './workflow.js';
 import type { PackEventHandler, PackRoute, PackServices } from './services.js';
 
@@ -67,6 +67,11 @@ const manifestSchema = z.strictObject({
     .default({ postgres: [], analytics: [] }),
   /** Runs once per tenant after a first install, through the SDK's seeding port. */
   seed: z.custom<PackSeed>((s) => typeof s === 'function', 'a function').optional(),
+  /**
+   * Demo data for the demo utility `npm start` creates on its first start (households, meters, a year of
+   * readings …); never run in a real tenant.
+   */
+  demo: z.custom<PackDemo>((s) => typeof s === 'function', 'a function').optional(),
 });
 
 /** What a pack declares, as its author writes it (defaults filled by `definePack`). */
@@ -85,6 +90,15 @@ export interface PackSeedContext extends PackServices {
   createRecord(entity: string, data: Record<string, unknown>): Promise<number>;
 }
 export type PackSeed = (ctx: PackSeedContext) => Promise<void>;
+
+/** What a pack's demo function is given: the seeding ports, readings into the analytics store, and the demo's "now". */
+export interface PackDemoContext extends PackSeedContext {
+  /** Writes device readings (exact thousandths, see `Reading`) for the tenant into the analytics store. */
+  publishReadings(readings: readonly Reading[]): Promise<void>;
+  /** The instant the demo is built at: its data ends here. */
+  readonly now: Date;
+}
+export type PackDemo = (ctx: PackDemoContext) => Promise<void>;
 
 export interface PackIssue {
   path: string;

@@ -7,7 +7,8 @@
 import type { z } from 'zod';
 
 /** One statement's parameters: `$1`, `$2` … in the SQL, never pasted into its text. */
-export type SqlParam = string | number | bigint | boolean | Date | null | readonly string[] | readonly number[] | readonly bigint[] | Record<string, unknown>;
+/** Arrays bind as one Postgres array (`$1::bigint[]`, `any($1::text[])`, `unnest($1::bigint[], $2::text[])`); objects as JSON. */
+export type SqlParam = string | number | bigint | boolean | Date | null | readonly (string | number | bigint | null)[] | Record<string, unknown>;
 
 /**
  * A transaction in the tenant's scope: row-level security shows and accepts only rows of the tenant

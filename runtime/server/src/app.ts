@@ -46,6 +46,7 @@ import { PackRegistry } from './packs/registry.js';
 import { packExtRoutes } from './packs/ext-routes.js';
 import { PackEventDispatcher } from './packs/events.js';
 import { deployPack, packWorker } from './packs/deploy.js';
+import { installDemoPacks } from './packs/demo.js';
 import type { ServiceDeps } from './packs/services.js';
 import type { Pack } from '@shuiyun/sdk';
 import { createMailer, createReportService, notificationRoutes, ReportExportRunner, ReportScheduler, reportRoutes } from './reports/index.js';
@@ -68,6 +69,8 @@ export interface Runtime {
   deployPack(pack: Pack): Promise<string[]>;
   /** Delivers pack events to the packs that consume them (tests call `drain`). */
   packEvents: PackEventDispatcher;
+  /** Installs every pack in the demo utility's companies with the packs' demo data (first start only). */
+  installDemoPacks(tenantCodes: readonly string[]): Promise<{ tenant: string; pack: string }[]>;
   /** Report schedules: fires due ones (tests call `fireDue`). */
   reportSchedules: ReportScheduler;
   /** Background report exports (tests call `recoverInterrupted`, `sweep`). */
@@ -189,6 +192,8 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   app.use(PUSH_PATH_PREFIX, pushBodyParser());
   // A deployment carries whole BPMN files; every other request stays under the general limit.
   app.use('/api/workflow/deployments', express.json({ limit: '4mb', strict: true }));
+  // Pack routes take field photos and concentrator files; each pack caps its own fields below this.
+  app.use('/api/ext', express.json({ limit: '16mb', strict: true }));
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));
   app.use(
     // Sign-in by password and the start of single sign-on (each SSO start stores a state row).
@@ -228,6 +233,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     reportSchedules,
     packs: registry,
     deployPack: (pack) => deployPack(database.db, registry, pack),
+    installDemoPacks: (tenantCodes) => installDemoPacks(registry.list(), tenantCodes, { deps: { workflow, reports, services }, permissions, analytics, platformVersion: VERSION, logger }),
     packEvents,
     reportExports,
     close: async () => {

@@ -8,6 +8,8 @@ import type { LiveMeterFleet } from '@shuiyun/seed-meter-simulator';
 import { startDemoMeters } from './bootstrap/demo-meters.js';
 import { formatCredentials, seedDemoUtility } from './bootstrap/demo-seed.js';
 import { loadConfig } from './config/config.js';
+import { loadPacks } from './packs/load.js';
+import { demoUtility } from '@shuiyun/seed-demo-utility';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -24,7 +26,13 @@ if (seeded) process.stdout.write(formatCredentials(seeded));
 const analytics = await openAnalyticsStore({ url: config.CLICKHOUSE_URL, dataDir: join(config.dataDir, 'chdb') });
 await analytics.migrate();
 
-const runtime = await createRuntime({ database, config, logger, analytics });
+const packs = await loadPacks(config.SHUIYUN_PACKS);
+const runtime = await createRuntime({ database, config, logger, analytics, packs });
+if (seeded && packs.length > 0) {
+  // The demo utility's companies get every pack, with the packs' demo data (a year of readings …).
+  const installed = await runtime.installDemoPacks(demoUtility.filter((t) => t.kind === 'company').map((t) => t.code));
+  logger.info({ installed: installed.map((i) => `${i.pack}@${i.tenant}`) }, 'demo packs installed');
+}
 let demoMeters: LiveMeterFleet | null = null;
 if (config.MQTT_URL) {
   const broker = new URL(config.MQTT_URL);

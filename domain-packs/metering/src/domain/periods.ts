@@ -8,6 +8,7 @@
  * So the end is day D of month M when D > 1, and day 1 of month M + 1 when D = 1; the start is
  * the previous period's end. D is limited to 1..28 so that every month has the day.
  */
+import { localParts, wallToInstant } from './zoned.js';
 
 const DAY_MS = 86_400_000;
 const PERIOD_RE = /^([1-9]\d{3})-(0[1-9]|1[0-2])$/;
@@ -53,57 +54,6 @@ export function previousPeriod(period: string): string {
   return formatPeriod(shiftMonth(parsePeriod(period), -1));
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    // Throws RangeError for an unknown IANA zone.
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** Local wall-clock fields of an instant in `timeZone`. */
-interface LocalParts {
-  year: number;
-  month: number;
-  day: number;
-  /** Milliseconds since local midnight. */
-  timeOfDayMs: number;
-}
-
-function localParts(instant: Date, timeZone: string): LocalParts {
-  const fields: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(instant)) {
-    if (part.type !== 'literal') fields[part.type] = Number(part.value);
-  }
-  const hour = (fields.hour ?? 0) % 24; // some engines print midnight as 24
-  const timeOfDayMs =
-    hour * 3_600_000 +
-    (fields.minute ?? 0) * 60_000 +
-    (fields.second ?? 0) * 1_000 +
-    instant.getUTCMilliseconds();
-  return { year: fields.year ?? 0, month: fields.month ?? 0, day: fields.day ?? 0, timeOfDayMs };
-}
-
-/** Offset of `timeZone` at `epochMs`: local wall time minus UTC, in ms. */
-function offsetMs(epochMs: number, timeZone: string): number {
-  const p = localParts(new Date(epochMs), timeZone);
-  const wall = Date.UTC(p.year, p.month - 1, p.day) + p.timeOfDayMs;
-  return wall - epochMs;
-}
-
 /**
  * The UTC instant of local 00:00 on `year-month-day` in `timeZone`.
  *
@@ -123,11 +73,7 @@ export function startOfLocalDay(year: number, month: number, day: number, timeZo
   ) {
     throw new RangeError(`not a calendar date: ${year}-${month}-${day}`);
   }
-  const before = offsetMs(wall - DAY_MS, timeZone);
-  const after = offsetMs(wall + DAY_MS, timeZone);
-  const exact = [wall - before, wall - after].filter((t) => wall - t === offsetMs(t, timeZone));
-  if (exact.length > 0) return new Date(Math.min(...exact));
-  return new Date(wall - before); // in the gap
+  return wallToInstant({ year, month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone)!;
 }
 
 function assertSettlementDay(settlementDay: number): void {

@@ -4,6 +4,7 @@
  * drive it through its HTTP API and the platform's ports. Only tests import this; the runtime behind it
  * is loaded when a test starts the kit, so the SDK itself depends on nothing of the runtime.
  */
+import type { Page } from 'playwright-core';
 import type { Pack } from '../pack.js';
 import type { PackServices } from '../services.js';
 
@@ -38,6 +39,25 @@ export interface KitTask {
   variables: Record<string, unknown>;
 }
 
+export interface KitAppOptions {
+  /** The viewport, 1440 × 900 unless told (375 × 812 is a phone: the app shell's drawer menu and bottom bar). */
+  width?: number;
+  height?: number;
+  /** The app's language (and the browser's), zh-CN unless told. */
+  locale?: 'zh-CN' | 'en';
+  /** Signs in with this access token instead of as the tenant's administrator (no refresh token: it must outlive the test). */
+  token?: string;
+}
+
+export interface KitApp {
+  /** The browser page, at `/app/` and signed in (playwright-core's `Page`). */
+  page: Page;
+  /** Closes the browser (the kit's `close()` closes any still open). */
+  close(): Promise<void>;
+  /** A screenshot of the viewport into `.e2e-screenshots/<test file>/NN-<name>.png` (numbered in the order taken). */
+  screenshot(name: string): Promise<void>;
+}
+
 export interface PackTestKit {
   readonly baseUrl: string;
   /** The tenant the pack is installed in (a county water company of the demo group). */
@@ -52,6 +72,11 @@ export interface PackTestKit {
   createUser(options: { username: string; roles: string[]; tenant?: 'tenant' | 'other' }): Promise<string>;
   /** Installs a pack (one of `packs`, or another version) in the tenant through the API; throws on refusal. */
   install(packId: string, options?: { tenant?: 'tenant' | 'other' }): Promise<KitResponse>;
+  /**
+   * Puts a version of a pack in place in the running runtime, as a release of the runtime would (its new
+   * workers start; its new migrations run if a tenant has it installed); answers the migrations applied.
+   */
+  deploy(pack: Pack): Promise<string[]>;
   /** Puts a newer version of a pack in place in the running runtime (its migrations run), then upgrades the tenant. */
   upgrade(pack: Pack, options?: { tenant?: 'tenant' | 'other' }): Promise<KitResponse>;
   /** The platform as the pack's handlers get it, for the tenant: to read or write the pack's tables in a test. */
@@ -70,6 +95,15 @@ export interface PackTestKit {
   runReport(code: string, parameters?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
   /** Waits until `check` answers something truthy (polling), and answers it. */
   until<T>(check: () => Promise<T | undefined | null | false>, options?: { timeoutMs?: number; what?: string }): Promise<T>;
+  /**
+   * Opens the runtime's app shell (`/app/`) in headless Chromium (`/usr/bin/chromium`, or `CHROMIUM_PATH`),
+   * signed in as the tenant's administrator (or with `token`), in the tenant's zone (Asia/Shanghai), and waits
+   * until the shell shows the signed-in user. Builds the web apps first when their `dist/` is missing or older than their sources (a minute or
+   * two on a fresh clone: give the hook a long timeout). Screenshots go to the git-ignored
+   * `.e2e-screenshots/<package>-<test file>/`, emptied when a kit first opens the app.
+   */
+  openApp(options?: KitAppOptions): Promise<KitApp>;
+  /** Stops the runtime, closing any app still open. */
   close(): Promise<void>;
 }
 

@@ -144,7 +144,7 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     .insert(packInstallations)
     .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
     .returning();
-  if (pack.seed) await seedPack(tx, ctx, deps.services, pack, target.tenantId);
+  if (pack.seed && !(await keptData(tx, pack, target.tenantId))) await seedPack(tx, ctx, deps.services, pack, target.tenantId);
   return { installation: installation!, migrations, datasets, artifacts: published, roles: createdRoles };
 }
 
@@ -161,6 +161,17 @@ async function installDatasets(tx: Tx, pack: Pack, author: { tenantId: number; t
     if (outcome.isNew) saved.push(dataset.id);
   }
   return saved;
+}
+
+/** True when an earlier installation left entity records of the pack (uninstalled with `data: keep`): the seed then does not run again. */
+async function keptData(tx: Tx, pack: Pack, tenantId: number): Promise<boolean> {
+  if (pack.entities.length === 0) return false;
+  const [row] = await tx
+    .select({ id: entityRecords.id })
+    .from(entityRecords)
+    .where(and(eq(entityRecords.tenantId, tenantId), inArray(entityRecords.entity, pack.entities.map((e) => e.code))))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** Runs the pack's seed in the install's transaction, as the installing user, with entity records checked like the API's. */

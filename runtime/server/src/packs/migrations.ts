@@ -61,39 +61,42 @@ export async function applyPackMigrations(tx: Tx, pack: Pack, locale: Locale): P
   );
   const schema = packSchema(pack.id);
   await tx.execute(sql`select set_config('role', 'none', true)`);
-  try {
-    // One installer at a time per pack and database: two tenants installing at once must not both migrate.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pack-migrations:${pack.id}`}))`);
-    const applied = new Map(
-      (await queryRows<{ migration_id: string; checksum: string }>(tx, sql`select migration_id, checksum from pack_migrations where pack_id = ${pack.id} and store = 'postgres'`)).map((r) => [r.migration_id, r.checksum]),
-    );
-    const declared = new Map(pack.migrations.postgres.map((m, i) => [m.id, { ...m, index: i }]));
-    for (const [id, sum] of applied) {
-      const migration = declared.get(id);
-      if (!migration) throw refuse(locale, 'pack.migrations.postgres', 'migration_missing', packMessage('migration_missing', locale, { id: pack.id, migration: id }));
-      if (checksum(migration.sql) !== sum) throw refuse(locale, `pack.migrations.postgres.${migration.index}`, 'migration_changed', packMessage('migration_changed', locale, { id: pack.id, migration: id }));
-    }
-    const pending = pack.migrations.postgres.map((m, index) => ({ ...m, index })).filter((m) => !applied.has(m.id));
-    if (pending.length === 0) return [];
-    await tx.execute(sql.raw(`create schema if not exists ${schema}`));
-    await tx.execute(sql`select set_config('search_path', ${`${schema}, public`}, true)`);
-    for (const migration of pending) {
-      for (const statement of splitStatements(migration.sql)) {
-        try {
-          await tx.execute(sql.raw(statement));
-        } catch (error) {
-          throw new AppError('validation_failed', {
-            details: [{ path: `pack.migrations.postgres.${migration.index}.sql`, code: 'migration_failed', message: packMessage('migration_failed', locale, { migration: migration.id, reason: (error as Error).message }) }],
-          });
-        }
-      }
-      await tx.execute(sql`insert into pack_migrations (pack_id, store, migration_id, checksum, pack_version) values (${pack.id}, 'postgres', ${migration.id}, ${checksum(migration.sql)}, ${pack.version})`);
-    }
-    await secureTables(tx, schema, locale, pending.at(-1)!.index);
-    return pending.map((m) => m.id);
-  } finally {
-    await tx.execute(sql`select set_config('search_path', ${path}, true), set_config('role', ${role}, true)`);
+  // The role and search path are put back after success only: a failed statement has aborted the
+  // transaction, which then rolls back (settings included) and must not be masked by a second error.
+  const restore = () => tx.execute(sql`select set_config('search_path', ${path}, true), set_config('role', ${role}, true)`);
+  // One installer at a time per pack and database: two tenants installing at once must not both migrate.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pack-migrations:${pack.id}`}))`);
+  const applied = new Map(
+    (await queryRows<{ migration_id: string; checksum: string }>(tx, sql`select migration_id, checksum from pack_migrations where pack_id = ${pack.id} and store = 'postgres'`)).map((r) => [r.migration_id, r.checksum]),
+  );
+  const declared = new Map(pack.migrations.postgres.map((m, i) => [m.id, { ...m, index: i }]));
+  for (const [id, sum] of applied) {
+    const migration = declared.get(id);
+    if (!migration) throw refuse(locale, 'pack.migrations.postgres', 'migration_missing', packMessage('migration_missing', locale, { id: pack.id, migration: id }));
+    if (checksum(migration.sql) !== sum) throw refuse(locale, `pack.migrations.postgres.${migration.index}`, 'migration_changed', packMessage('migration_changed', locale, { id: pack.id, migration: id }));
   }
+  const pending = pack.migrations.postgres.map((m, index) => ({ ...m, index })).filter((m) => !applied.has(m.id));
+  if (pending.length === 0) {
+    await restore();
+    return [];
+  }
+  await tx.execute(sql.raw(`create schema if not exists ${schema}`));
+  await tx.execute(sql`select set_config('search_path', ${`${schema}, public`}, true)`);
+  for (const migration of pending) {
+    for (const statement of splitStatements(migration.sql)) {
+      try {
+        await tx.execute(sql.raw(statement));
+      } catch (error) {
+        throw new AppError('validation_failed', {
+          details: [{ path: `pack.migrations.postgres.${migration.index}.sql`, code: 'migration_failed', message: packMessage('migration_failed', locale, { migration: migration.id, reason: (error as Error).message }) }],
+        });
+      }
+    }
+    await tx.execute(sql`insert into pack_migrations (pack_id, store, migration_id, checksum, pack_version) values (${pack.id}, 'postgres', ${migration.id}, ${checksum(migration.sql)}, ${pack.version})`);
+  }
+  await secureTables(tx, schema, locale, pending.at(-1)!.index);
+  await restore();
+  return pending.map((m) => m.id);
 }
 
 /**

@@ -104,6 +104,14 @@ describe('a pack at run time: migrations, routes, workers, events and seed throu
     // The application role cannot read another tenant's rows even when it asks for them by tenant.
     const rows = await kit.services('tally').transaction((tx) => tx.query(`select tenant_id from pack_tally.counts where tenant_id = $1`, [kit.otherTenant.id]));
     expect(rows).toEqual([]);
+    // Arrays bind as one Postgres array each, exact past 2^53, quotes and backslashes intact.
+    const [arrays] = await kit.services('tally').transaction((tx) =>
+      tx.query<{ total: string; names: string[] }>(`select (select sum(x) from unnest($1::bigint[]) as x) as total, array(select y from unnest($2::text[]) as y order by y) as names`, [
+        [9_007_199_254_740_993n, 1n],
+        ['a "quoted" name', 'back\\slash', '水表'],
+      ]),
+    );
+    expect(arrays).toEqual({ total: '9007199254740994', names: ['a "quoted" name', 'back\\slash', '水表'] });
   });
 
   it('serves routes in the caller tenant, with permissions, refusals in the caller language, and events delivered once', async () => {

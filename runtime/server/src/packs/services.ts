@@ -25,11 +25,18 @@ export interface ServiceScope {
   progress?: ((done: number, total: number | null) => void) | undefined;
 }
 
-/** A bound value as both drivers take it: exact integers and instants as text, objects as JSON. */
+/** A Postgres array literal (`{1,2}`, `{"a","b \\"c\\""}`): one bound text value that `$1::bigint[]` or `$1::text[]` casts. */
+function arrayLiteral(values: readonly (string | number | bigint | null)[]): string {
+  const element = (v: string | number | bigint | null) => (v === null ? 'NULL' : typeof v === 'string' ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : String(v));
+  return `{${values.map(element).join(',')}}`;
+}
+
+/** A bound value as both drivers take it: exact integers and instants as text, arrays as array literals, objects as JSON. */
 function bindable(value: SqlParam): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'bigint' ? v.toString() : v));
+  // drizzle would spread a JS array into a list of parameters; one array literal keeps `any($1::text[])` and `unnest` working.
+  if (Array.isArray(value)) return arrayLiteral(value as (string | number | bigint | null)[]);
   if (value !== null && typeof value === 'object') return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return value;
 }

@@ -3,16 +3,43 @@
  * embedded BPMN engine), two tenants of the demo group with the packs installed, and helpers that go
  * through the HTTP API as a pack's users would. Packs reach it through the SDK only.
  */
+import { basename, dirname, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { asSystem } from '@shuiyun/db';
 import type { Pack, PackServices } from '@shuiyun/sdk';
-import type { KitResponse, KitTask, KitTenant, PackTestKit, PackTestKitOptions } from '@shuiyun/sdk/testing';
+import type { KitApp, KitResponse, KitTask, KitTenant, PackTestKit, PackTestKitOptions } from '@shuiyun/sdk/testing';
+import type { Browser } from 'playwright-core';
 import { packServices, tenantOf } from '../packs/services.js';
+import { ensureWebAppsBuilt, launchChromium, screenshots } from './browser.js';
 import { startTestRuntime, TEST_PASSWORD } from './harness.js';
 import { until as poll } from './until.js';
 
 export type { PackTestKit, PackTestKitOptions };
 
 const which = (options?: { tenant?: 'tenant' | 'other' }) => options?.tenant ?? 'tenant';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/**
+ * Where a test's screenshots go: `<package folder>-<test file>` of the running vitest test
+ * (`domain-packs/metering/src/pages.test.ts` → `metering-pages`), else `pack-kit`.
+ */
+async function screenshotSuite(): Promise<string> {
+  try {
+    const { expect } = await import('vitest');
+    const file = expect.getState().testPath;
+    if (file) {
+      const parts = relative(root, dirname(file)).split(sep);
+      const src = parts.lastIndexOf('src');
+      const pkg = src > 0 ? parts[src - 1] : parts.at(-1);
+      const name = basename(file).replace(/\.(test|spec)\.[cm]?[jt]sx?$/, '');
+      return [pkg, name].filter(Boolean).join('-').replace(/[^\w.-]+/g, '_');
+    }
+  } catch {
+    // Not under vitest.
+  }
+  return 'pack-kit';
+}
 
 export async function startPackTestKit(options: PackTestKitOptions): Promise<PackTestKit> {
   const t = await startTestRuntime(options.driver ?? 'pglite', {}, { workflowTickMs: 50, packs: options.packs });
@@ -38,6 +65,19 @@ export async function startPackTestKit(options: PackTestKitOptions): Promise<Pac
     /** Tokens are short-lived in a long test: a fresh one for the administrator of `tenant`. */
     const adminToken = (tenant: 'tenant' | 'other') => tenants[tenant].token;
 
+    /** Browsers of `openApp` still open, closed with the kit; one numbered screenshot folder per kit. */
+    const browsers = new Set<Browser>();
+    let shoot: ReturnType<typeof screenshots> | undefined;
+    /** What the web kit keeps in localStorage `shuiyun.session`: the administrator's own sign-in (with a refresh token), or `token` as is. */
+    const sessionFor = async (token: string | undefined) => {
+      if (!token) {
+        const res = await ok('POST', '/api/auth/login', { token: null, body: { username: tenants.tenant.username, password: TEST_PASSWORD } });
+        return { accessToken: res.body.accessToken as string, refreshToken: res.body.refreshToken as string, user: res.body.user as unknown };
+      }
+      const me = await ok('GET', '/api/auth/me', { token });
+      return { accessToken: token, refreshToken: '', user: me.body.user as unknown };
+    };
+
     const kit: PackTestKit = {
       baseUrl: t.baseUrl,
       tenant: tenants.tenant,
@@ -57,6 +97,7 @@ export async function startPackTestKit(options: PackTestKitOptions): Promise<Pac
         return t.login(username);
       },
       install: (packId, o) => ok('POST', `/api/packs/${packId}/install`, { token: adminToken(which(o)), body: {} }),
+      deploy: (pack: Pack) => runtime.deployPack(pack),
       async upgrade(pack: Pack, o) {
         await runtime.deployPack(pack);
         return ok('POST', `/api/packs/${pack.id}/upgrade`, { token: adminToken(which(o)), body: {} });
@@ -115,7 +156,49 @@ export async function startPackTestKit(options: PackTestKitOptions): Promise<Pac
         return res.body.rows as Record<string, unknown>[];
       },
       until: (check, o = {}) => poll(o.what ?? 'the condition', async () => (await check()) || undefined, o.timeoutMs ?? 10_000) as never,
-      close: () => t.close(),
+      async openApp(o = {}): Promise<KitApp> {
+        await ensureWebAppsBuilt();
+        const locale = o.locale ?? 'zh-CN';
+        const session = await sessionFor(o.token);
+        shoot ??= screenshots(await screenshotSuite());
+        const take = shoot;
+        const browser = await launchChromium();
+        browsers.add(browser);
+        const close = async () => {
+          if (!browsers.delete(browser)) return;
+          await browser.close();
+        };
+        try {
+          // Signed in before the first request: the session the web kit reads, put in localStorage by the browser itself.
+          const context = await browser.newContext({
+            viewport: { width: o.width ?? 1440, height: o.height ?? 900 },
+            locale,
+            // The demo tenants' zone: times show as their users see them, whatever the machine's zone.
+            timezoneId: 'Asia/Shanghai',
+            storageState: {
+              cookies: [],
+              origins: [{ origin: t.baseUrl, localStorage: [{ name: 'shuiyun.session', value: JSON.stringify(session) }, { name: 'shuiyun.lang', value: locale }] }],
+            },
+          });
+          const page = await context.newPage();
+          page.setDefaultTimeout(30_000);
+          page.on('pageerror', (error) => console.warn(`[openApp] page error: ${error.message}`));
+          await page.goto(`${t.baseUrl}/app/`);
+          const shown = await page.waitForSelector('[data-testid=user-menu], form input[name=password]', { timeout: 60_000 });
+          if ((await shown.getAttribute('name')) === 'password') throw new Error('openApp: the app shell asks to sign in: the session was refused');
+          return { page, close, screenshot: (name) => take(page, name) };
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      },
+      async close() {
+        for (const browser of [...browsers]) {
+          browsers.delete(browser);
+          await browser.close().catch(() => undefined);
+        }
+        await t.close();
+      },
     };
     if (options.install ?? true) {
       for (const pack of options.packs) {
