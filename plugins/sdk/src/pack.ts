@@ -39,7 +39,18 @@ const manifestSchema = z.strictObject({
   permissions: z.array(z.strictObject({ name: permissionName, label: bilingual })).default([]),
   roles: z.array(z.strictObject({ code: artifactCode, name: bilingual, permissions: z.array(z.string().min(3).max(100)).min(1) })).default([]),
   workers: z.array(z.custom<WorkerDefinition>((w) => typeof w === 'object' && w !== null && typeof (w as WorkerDefinition).type === 'string' && typeof (w as WorkerDefinition).handler === 'function', 'a worker made by defineWorker')).default([]),
-  alarmRules: z.array(z.strictObject({ ruleId: artifactCode, kind: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).default({}) })).default([]),
+  /** Alarm rules created in the tenant at install (`productCode`: only devices of that product; `severity` overrides the kind's). */
+  alarmRules: z
+    .array(
+      z.strictObject({
+        ruleId: artifactCode,
+        kind: z.string().min(1).max(64),
+        params: z.record(z.string(), z.unknown()).default({}),
+        productCode: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+        severity: z.enum(['info', 'warning', 'critical']).optional(),
+      }),
+    )
+    .default([]),
   products: z.array(z.strictObject({ code: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), name: z.string().min(1).max(200), definition: z.record(z.string(), z.unknown()) })).default([]),
   codecs: z.array(z.custom<DeviceCodec>((c) => typeof c === 'object' && c !== null && typeof (c as DeviceCodec).id === 'string', 'a device codec')).default([]),
   menu: z.array(z.strictObject({ page: artifactCode, label: bilingual, order: z.number().int().min(0).max(10_000).default(100), icon: z.string().max(64).optional() })).default([]),

@@ -371,6 +371,8 @@ export const products = pgTable(
     /** Per-product codec settings (CJ/T 188: the status-word layout, the meters' time zone). */
     codecSettings: jsonb('codec_settings').$type<Record<string, unknown>>().notNull().default({}),
     thingModel: jsonb('thing_model').$type<ThingModel>().notNull(),
+    /** The domain pack that made the product at its install, if one did. */
+    packId: text('pack_id'),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -654,6 +656,8 @@ export const alarmRules = pgTable(
     /** Product code (the device registry's product key); null watches every product. */
     productCode: text('product_code'),
     enabled: boolean('enabled').notNull().default(true),
+    /** The domain pack that made the rule at its install, if one did. */
+    packId: text('pack_id'),
     createdBy: ref('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

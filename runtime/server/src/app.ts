@@ -110,11 +110,14 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   registerBuiltinWorkers(workflow, database.db);
   const services: ServiceDeps = { db: database.db, analytics, workflow, permissions };
+  const reloadAlarmRules = async () => iot?.alarms.reloadRules();
   // A pack's workers run on every node, with the platform for their job's tenant; a newer version
   // deployed later brings its new job types along.
   const registry = new PackRegistry([], (pack) => {
     const running = new Set(workflow.registeredWorkers().map((w) => w.type));
     for (const worker of pack.workers) if (!running.has(worker.type)) workflow.registerWorker(packWorker(services, registry, pack.id, worker));
+    // Its device codecs decode from now on (a product of any tenant may name one).
+    for (const codec of pack.codecs) if (iot && !iot.codecs.get(codec.id)) iot.codecs.register(codec);
   });
   for (const pack of packs) await deployPack(database.db, registry, pack);
   const packEvents = new PackEventDispatcher(database, registry, services, logger);
@@ -155,7 +158,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...reportRoutes(reports, reportSchedules, reportExports),
     ...notificationRoutes(database.db, config.dataDir),
     ...designRoutes({ workflow, reports }),
-    ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports, services } }),
+    ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports, services, reloadAlarmRules } }),
     ...packExtRoutes(registry, services),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
@@ -233,7 +236,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     reportSchedules,
     packs: registry,
     deployPack: (pack) => deployPack(database.db, registry, pack),
-    installDemoPacks: (tenantCodes) => installDemoPacks(registry.list(), tenantCodes, { deps: { workflow, reports, services }, permissions, analytics, platformVersion: VERSION, logger }),
+    installDemoPacks: (tenantCodes) => installDemoPacks(registry.list(), tenantCodes, { deps: { workflow, reports, services, reloadAlarmRules }, permissions, analytics, platformVersion: VERSION, logger }),
     packEvents,
     reportExports,
     close: async () => {

@@ -25,6 +25,17 @@ export const productView = z.object({
   updatedAt: z.string(),
 });
 
+/** What a product is beyond its code and name: what a pack's manifest declares as a product's `definition`. */
+export const productDefinition = z.strictObject({
+  manufacturer: label.optional(),
+  model: label.optional(),
+  kind: z.enum(productKinds),
+  transport: z.enum(transports),
+  codec: codecId,
+  codecSettings: codecSettingsSchema.default({}),
+  thingModel: thingModelSchema,
+});
+
 /** 产品/型号: CRUD with the thing model (and a Modbus product's register map) validated on every write. */
 export const productRoutes = tenantCrudRoutes({
   resource: 'product',
@@ -32,18 +43,7 @@ export const productRoutes = tenantCrudRoutes({
   tags: ['Devices 设备'],
   noun: 'device product (产品/型号)',
   table: products,
-  create: z.strictObject({
-    tenantId: z.number().int().positive().optional(),
-    code,
-    name,
-    manufacturer: label.optional(),
-    model: label.optional(),
-    kind: z.enum(productKinds),
-    transport: z.enum(transports),
-    codec: codecId,
-    codecSettings: codecSettingsSchema.default({}),
-    thingModel: thingModelSchema,
-  }),
+  create: productDefinition.extend({ tenantId: z.number().int().positive().optional(), code, name }),
   update: z.strictObject({
     code: code.optional(),
     name: name.optional(),

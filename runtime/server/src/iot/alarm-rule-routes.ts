@@ -65,17 +65,18 @@ export function ruleConfigOf(rule: RuleFields) {
   };
 }
 
-/** Checks a rule with @shuiyun/iot's `ruleConfig`; a fault → 400 naming the body field. */
-function validate(rule: RuleFields): void {
+/** Checks a rule with @shuiyun/iot's `ruleConfig`; a fault → 400 naming the field under `at` (the API's body, or a pack manifest's rule). */
+export function validateAlarmRule(rule: RuleFields, at = 'body'): void {
   const result = ruleConfig.safeParse(ruleConfigOf(rule));
   if (result.success) return;
   throw new AppError('validation_failed', {
     details: result.error.issues.map((issue) => {
       const [head, ...rest] = issue.path.map(String);
-      return { path: ['body', bodyField[head ?? ''] ?? head, ...rest].filter(Boolean).join('.'), code: issue.code, message: issue.message };
+      return { path: [at, bodyField[head ?? ''] ?? head, ...rest].filter(Boolean).join('.'), code: issue.code, message: issue.message };
     }),
   });
 }
+const validate = (rule: RuleFields) => validateAlarmRule(rule);
 
 /**
  * 告警规则: CRUD for a tenant's own alarm rules. Each one watches its tenant's subtree on top of the

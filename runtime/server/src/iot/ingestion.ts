@@ -30,6 +30,8 @@ export interface IotOptions {
 export class IotRuntime {
   readonly directory: DeviceDirectory;
   readonly pipeline: IngestionPipeline;
+  /** The codecs products may name: the platform's, and those the packs bring (registered when a pack is deployed). */
+  readonly codecs = new CodecRegistry([cjt188Codec, jsonThingModelCodec]);
   private readonly seen: SeenTracker;
   /** Concentrators' meters by key, so a concentrator's every report does not ask the database again. */
   private readonly children = new ExpiringCache<DeviceIdentity | null>(60_000, 10_000);
@@ -92,7 +94,7 @@ export class IotRuntime {
       },
     });
     this.pipeline = new ObservedPipeline({
-      codecs: new CodecRegistry([cjt188Codec, jsonThingModelCodec]),
+      codecs: this.codecs,
       sink: async (rows) => {
         await options.analytics.insertReadings(rows);
       },

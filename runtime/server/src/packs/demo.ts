@@ -40,6 +40,7 @@ export async function installDemoPacks(packs: readonly Pack[], tenantCodes: read
     for (const pack of packs) {
       await ctx.tx((tx) => installPack(tx, ctx, deps, pack, { tenantId: principal.tenantId, tenantPath: principal.tenantPath }, platformVersion, permissions));
       await permissions.changed();
+      await deps.reloadAlarmRules?.();
       if (pack.demo) {
         const tenant = await asSystem(db, (tx) => tenantOf(tx, principal.tenantId));
         const services = packServices(deps.services, pack, { tenant, user: { id: principal.userId, username: principal.username }, locale: 'zh-CN', requestId: `demo-${code}` });

@@ -1,4 +1,4 @@
-import { designArtifacts, entityRecords, packInstallations, reportDatasets, reportTemplates, roles, type Tx } from '@shuiyun/db';
+import { alarmRules, designArtifacts, devices, queryRows, entityRecords, packInstallations, products, reportDatasets, reportTemplates, roles, type Tx } from '@shuiyun/db';
 import { AppError, type ErrorDetail, type Locale } from '@shuiyun/http';
 import type { ArtifactKind, Pack, PackSeedContext } from '@shuiyun/sdk';
 import { parseDataset } from '@shuiyun/reports';
@@ -16,9 +16,16 @@ import { kindNames } from '../design/messages.js';
 import type { PublishDeps as ArtifactDeps } from '../design/publishers.js';
 
 /** What installing a pack writes through: the publishers of its artifacts, and the services its seed gets. */
-export type PublishDeps = ArtifactDeps & { services: ServiceDeps };
+export type PublishDeps = ArtifactDeps & {
+  services: ServiceDeps;
+  /** Tells the alarm engine that alarm rules changed (after the transaction that changed them committed). */
+  reloadAlarmRules?: (() => Promise<void>) | undefined;
+};
 import { packMessage } from './messages.js';
 import { assertGrantable } from '../permissions/grants.js';
+import { productDefinition } from '../devices/product-routes.js';
+import { assertProductModbus } from '../devices/modbus-settings.js';
+import { validateAlarmRule } from '../iot/alarm-rule-routes.js';
 import { isKnownPermission } from '../permissions/catalogue.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
 
@@ -140,12 +147,13 @@ export async function installPack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     published.push({ kind: step.kind, code: step.code, version: result.version });
   }
   const createdRoles = await installRolesAndPermissions(tx, ctx, pack, target, model);
+  const devicesAndRules = await installProductsAndRules(tx, ctx, pack, target);
   const [installation] = await tx
     .insert(packInstallations)
     .values({ tenantId: target.tenantId, tenantPath: target.tenantPath, packId: pack.id, version: pack.version, installedBy: userId })
     .returning();
   if (pack.seed && !(await keptData(tx, pack, target.tenantId))) await seedPack(tx, ctx, deps.services, pack, target.tenantId);
-  return { installation: installation!, migrations, datasets, artifacts: published, roles: createdRoles };
+  return { installation: installation!, migrations, datasets, artifacts: published, roles: createdRoles, ...devicesAndRules };
 }
 
 /**
@@ -227,6 +235,50 @@ async function installRolesAndPermissions(tx: Tx, ctx: RequestContext, pack: Pac
   return createdRoles;
 }
 
+/**
+ * The pack's device products and alarm rules, checked as the device and alarm APIs check them, created in
+ * the tenant unless an earlier version made them (an upgrade adds only the new ones; the tenant may have
+ * changed the old). A code the tenant's own product or rule holds is refused.
+ */
+async function installProductsAndRules(tx: Tx, ctx: RequestContext, pack: Pack, target: Target): Promise<{ products: string[]; alarmRules: string[] }> {
+  const locale = ctx.locale;
+  const userId = ctx.principal().userId;
+  const created = { products: [] as string[], alarmRules: [] as string[] };
+  for (const [i, product] of pack.products.entries()) {
+    const path = `pack.products.${i}.definition`;
+    const parsed = productDefinition.safeParse(product.definition);
+    if (!parsed.success) {
+      throw new AppError('validation_failed', { details: parsed.error.issues.map((issue) => ({ path: [path, ...issue.path.map(String)].join('.'), code: issue.code, message: issue.message })) });
+    }
+    assertProductModbus({ ...parsed.data, code: product.code }, locale);
+    const [taken] = await tx.select({ id: products.id }).from(products).where(and(eq(products.tenantId, target.tenantId), eq(products.code, product.code)));
+    if (taken) {
+      if (await madeByPack(tx, 'products', taken.id, pack)) continue;
+      throw new AppError('duplicate', { details: [{ path: `pack.products.${i}`, code: 'code_taken', message: packMessage('code_taken', locale, { code: product.code, kind: locale === 'zh-CN' ? '产品' : 'product' }) }] });
+    }
+    const { manufacturer, model, ...rest } = parsed.data;
+    await tx.insert(products).values({ tenantId: target.tenantId, tenantPath: target.tenantPath, code: product.code, name: product.name, manufacturer: manufacturer ?? null, model: model ?? null, ...rest, createdBy: userId, packId: pack.id });
+    created.products.push(product.code);
+  }
+  for (const [i, rule] of pack.alarmRules.entries()) {
+    const fields = { ruleId: rule.ruleId, kind: rule.kind, params: rule.params, severity: rule.severity ?? null, productCode: rule.productCode ?? null };
+    validateAlarmRule(fields, `pack.alarmRules.${i}`);
+    const [taken] = await tx.select({ id: alarmRules.id }).from(alarmRules).where(and(eq(alarmRules.tenantId, target.tenantId), eq(alarmRules.ruleId, rule.ruleId)));
+    if (taken) {
+      if (await madeByPack(tx, 'alarm_rules', taken.id, pack)) continue;
+      throw new AppError('duplicate', { details: [{ path: `pack.alarmRules.${i}`, code: 'code_taken', message: packMessage('code_taken', locale, { code: rule.ruleId, kind: locale === 'zh-CN' ? '告警规则' : 'alarm rule' }) }] });
+    }
+    await tx.insert(alarmRules).values({ tenantId: target.tenantId, tenantPath: target.tenantPath, ...fields, createdBy: userId, packId: pack.id });
+    created.alarmRules.push(rule.ruleId);
+  }
+  return created;
+}
+
+async function madeByPack(tx: Tx, table: 'products' | 'alarm_rules', id: number, pack: Pack): Promise<boolean> {
+  const [row] = await queryRows<{ pack_id: string | null }>(tx, sql`select pack_id from ${sql.raw(table)} where id = ${id}`);
+  return row?.pack_id === pack.id;
+}
+
 /** Platform range and dependencies: what a pack needs of the tenant before it is installed or upgraded. */
 function checkPrerequisites(pack: Pack, platformVersion: string, locale: Locale) {
   if (!semver.satisfies(platformVersion, pack.platform, { includePrerelease: true })) {
@@ -286,12 +338,13 @@ export async function upgradePack(tx: Tx, ctx: RequestContext, deps: PublishDeps
     outcome.updated.push(name);
   }
   const roles = await installRolesAndPermissions(tx, ctx, pack, target, model);
+  const devicesAndRules = await installProductsAndRules(tx, ctx, pack, target);
   const [upgraded] = await tx
     .update(packInstallations)
     .set({ version: pack.version, updatedAt: new Date() })
     .where(eq(packInstallations.id, installation.id))
     .returning();
-  return { installation: upgraded!, from: installation.version, ...outcome, roles };
+  return { installation: upgraded!, from: installation.version, ...outcome, roles, ...devicesAndRules };
 }
 
 /**
@@ -330,6 +383,10 @@ export async function uninstallPack(tx: Tx, pack: Pack, installation: Installati
   const removedRoles = (await tx.delete(roles).where(and(eq(roles.tenantId, installation.tenantId), eq(roles.packId, pack.id))).returning({ id: roles.id })).length;
   await tx.execute(sql`update roles set permissions = array(select p from unnest(permissions) as p where p not like ${`${pack.id}.%`} order by p)
     where tenant_id = ${installation.tenantId} and exists (select 1 from unnest(permissions) as p where p like ${`${pack.id}.%`})`);
+  // Its alarm rules go; its products go unless devices of the tenant are still registered under them.
+  await tx.delete(alarmRules).where(and(eq(alarmRules.tenantId, installation.tenantId), eq(alarmRules.packId, pack.id)));
+  await tx.execute(sql`delete from products p where p.tenant_id = ${installation.tenantId} and p.pack_id = ${pack.id}
+    and not exists (select 1 from ${devices} d where d.product_id = p.id)`);
   await tx.delete(packInstallations).where(eq(packInstallations.id, installation.id));
   return { removedArtifacts: owned.length, removedRoles, deletedRecords };
 }

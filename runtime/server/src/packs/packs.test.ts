@@ -65,6 +65,8 @@ function manifest(change: (m: PackManifestInput) => void = () => undefined): Pac
     ],
     menu: [{ page: 'mc_home', label: label('表务', 'Meter care'), order: 5 }],
     permissions: [{ name: 'meter-care.inspection:close', label: label('关闭巡检', 'Close inspections') }],
+    products: [{ code: 'MC-NB-20', name: '表务 NB 表 DN20', definition: { kind: 'nb-iot-meter', transport: 'http-push', codec: 'cjt188', thingModel: { properties: [] } } }],
+    alarmRules: [{ ruleId: 'mc-pressure-high', kind: 'threshold', params: { metric: 'pressure', direction: 'above', raiseAt: '600' }, productCode: 'MC-NB-20', severity: 'critical' }],
     roles: [{ code: 'inspector', name: label('表务巡检员', 'Meter inspector'), permissions: ['task:read', 'task:claim', 'task:complete', 'entity:read', 'meter-care.inspection:close'] }],
     workers: [
       defineWorker({
@@ -128,6 +130,22 @@ const broken = {
     m.roles = [];
     m.pages![0]!.page.route = 'taken-route';
   })),
+  // A device product on a transport the platform has not got, and an alarm rule of an unknown kind.
+  'broken-product': definePack(manifest((m) => {
+    m.id = 'broken-product';
+    m.workers = [];
+    m.permissions = [];
+    m.roles = [];
+    m.products![0]!.definition = { ...m.products![0]!.definition, transport: 'lorawan' };
+  })),
+  'broken-rule': definePack(manifest((m) => {
+    m.id = 'broken-rule';
+    m.workers = [];
+    m.permissions = [];
+    m.roles = [];
+    m.products = [];
+    m.alarmRules = [{ ruleId: 'mc-nonsense', kind: 'nonsense', params: {} }];
+  })),
 };
 
 describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
@@ -144,9 +162,11 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
   };
   const leftovers = async (packIdValue: string) => {
     const [row] = await asSystem(t.database.db, (tx) =>
-      queryRows<{ artifacts: number; installs: number; definitions: number; forms: number; templates: number; roles: number }>(
+      queryRows<{ artifacts: number; installs: number; definitions: number; forms: number; templates: number; roles: number; products: number; rules: number }>(
         tx,
         sql`select (select count(*) from design_artifacts where pack_id = ${packIdValue})::int as artifacts,
+          (select count(*) from products where pack_id = ${packIdValue})::int as products,
+          (select count(*) from alarm_rules where pack_id = ${packIdValue})::int as rules,
           (select count(*) from roles where pack_id = ${packIdValue})::int as roles,
           (select count(*) from pack_installations where pack_id = ${packIdValue})::int as installs,
           (select count(*) from workflow_definitions where process_id = 'mc_check')::int as definitions,
@@ -167,7 +187,7 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
 
   it('lists the packs the runtime carries, none installed yet', async () => {
     const list = await ok(adminA, 'GET', '/api/packs');
-    expect(list.items.map((p: { id: string }) => p.id)).toEqual(['meter-care', 'meter-care-plus', 'future', 'broken-form', 'broken-report', 'broken-process', 'broken-role', 'broken-page']);
+    expect(list.items.map((p: { id: string }) => p.id)).toEqual(['meter-care', 'meter-care-plus', 'future', 'broken-form', 'broken-report', 'broken-process', 'broken-role', 'broken-page', 'broken-product', 'broken-rule']);
     expect(list.items[0]).toMatchObject({ version: '1.0.0', supported: true, installation: null, contents: { entities: ['mc_household', 'mc_meter'], workers: ['meter-care.log'] } });
     expect(list.items.find((p: { id: string }) => p.id === 'future').supported).toBe(false);
   });
@@ -178,7 +198,7 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
     const taken = await call(adminA, 'POST', '/api/packs/meter-care/install', {});
     expect(taken.status).toBe(409);
     expect(taken.body.error.details[0]).toMatchObject({ path: 'pack.entities.0.model', code: 'code_taken' });
-    expect(await leftovers('meter-care')).toEqual({ artifacts: 0, installs: 0, definitions: 0, forms: 0, templates: 0, roles: 0 });
+    expect(await leftovers('meter-care')).toEqual({ artifacts: 0, installs: 0, definitions: 0, forms: 0, templates: 0, roles: 0, products: 0, rules: 0 });
     await ok(adminA, 'DELETE', `/api/design/artifacts/${own.id}`);
 
     // The tenant's own page holds the route a pack page wants.
@@ -195,14 +215,16 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
       'broken-report': { path: 'pack.reports.0.template', code: 'install_step_failed' },
       'broken-process': { path: 'pack.processes.0', code: 'install_step_failed' },
       'broken-page': { path: 'pack.pages.0.page', code: 'install_step_failed' },
-      // The last step: every artifact before it was published, and is gone again.
       'broken-role': { path: 'pack.roles.0.permissions' },
+      // The last steps: every artifact and role before them was made, and is gone again.
+      'broken-product': { path: 'pack.products.0.definition.transport' },
+      'broken-rule': { path: expect.stringMatching(/^pack\.alarmRules\.0/) },
     };
     for (const [id, detail] of Object.entries(expected)) {
       const res = await call(adminA, 'POST', `/api/packs/${id}/install`, {});
       expect(res.status, `${id}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
       expect(res.body.error.details[0], id).toMatchObject(detail);
-      expect(await leftovers(id), id).toEqual({ artifacts: 0, installs: 0, definitions: 0, forms: 0, templates: 0, roles: 0 });
+      expect(await leftovers(id), id).toEqual({ artifacts: 0, installs: 0, definitions: 0, forms: 0, templates: 0, roles: 0, products: 0, rules: 0 });
     }
   });
 
@@ -228,6 +250,10 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
       'page:mc_home',
     ]);
     expect(installed.body.roles).toEqual(['meter-care-inspector']);
+    // Its device product and alarm rule are the tenant's, like ones made through their APIs.
+    expect(installed.body).toMatchObject({ products: ['MC-NB-20'], alarmRules: ['mc-pressure-high'] });
+    expect((await ok(adminA, 'GET', '/api/products?q=MC-NB-20')).items[0]).toMatchObject({ code: 'MC-NB-20', codec: 'cjt188', transport: 'http-push' });
+    expect((await ok(adminA, 'GET', '/api/alarm-rules?q=mc-pressure-high')).items[0]).toMatchObject({ kind: 'threshold', productCode: 'MC-NB-20', severity: 'critical' });
     expect((await call(adminA, 'POST', '/api/packs/meter-care/install', {})).body.error.details[0].code).toBe('already_installed');
     // The pack's default role works like any other: a user holding it gets its permissions.
     const role = (await ok(adminA, 'GET', '/api/roles?pageSize=100')).items.find((r: { code: string }) => r.code === 'meter-care-inspector');
@@ -271,7 +297,7 @@ describe.each(drivers)('domain pack lifecycle on %s', (driver) => {
     const kept = await ok(adminA, 'POST', '/api/packs/meter-care/uninstall', { data: 'keep' });
     expect(kept).toMatchObject({ removedArtifacts: 6, removedRoles: 1, deletedRecords: 0 });
     expect((await ok(adminA, 'GET', '/api/roles?pageSize=100')).items.map((r: { code: string }) => r.code)).not.toContain('meter-care-inspector');
-    expect(await leftovers('meter-care')).toMatchObject({ artifacts: 0, installs: 0, templates: 0 });
+    expect(await leftovers('meter-care')).toMatchObject({ artifacts: 0, installs: 0, templates: 0, products: 0, rules: 0 });
     expect((await call(adminA, 'GET', '/api/entities/mc_meter/records')).status).toBe(404);
     expect((await ok(adminA, 'GET', '/api/app/pages')).items.map((p: { route: string }) => p.route)).not.toContain('mc-home');
 

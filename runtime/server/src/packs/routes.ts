@@ -113,8 +113,9 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
           const tenant = await resolveTenant(tx, ctx, body.tenantId);
           return installPack(tx, ctx, deps, pack, { tenantId: tenant.id, tenantPath: tenant.path }, platformVersion, permissions);
         });
-        // The pack's roles and permissions take effect (every node reloads on the cluster's news).
+        // The pack's roles and permissions take effect (every node reloads on the cluster's news), and its alarm rules.
         await permissions.changed();
+        await deps.reloadAlarmRules?.();
         return installed;
       },
     }),
@@ -134,6 +135,7 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
           return upgradePack(tx, ctx, deps, pack, row, platformVersion, permissions);
         });
         await permissions.changed();
+        await deps.reloadAlarmRules?.();
         return upgraded;
       },
     }),
@@ -177,6 +179,7 @@ export function packRoutes({ packs, permissions, platformVersion, deps }: PackOp
           return uninstallPack(tx, pack, row, body.data);
         });
         await permissions.changed();
+        await deps.reloadAlarmRules?.();
         return removed;
       },
     }),
