@@ -63,8 +63,8 @@ export async function meterById(tx: PackTx, tenantId: number, id: bigint, lock =
 export async function metersByNo(tx: PackTx, tenantId: number, meterNos: readonly string[], lock = false): Promise<Map<string, Meter>> {
   if (meterNos.length === 0) return new Map();
   const rows = await tx.query<RecordRow>(
-    `select id, data from public.entity_records where entity = '${METER}' and tenant_id = $1 and data->>'meterNo' = any(array(select jsonb_array_elements_text($2::jsonb))) order by id${lock ? ' for update' : ''}`,
-    [tenantId, JSON.stringify([...new Set(meterNos)])],
+    `select id, data from public.entity_records where entity = '${METER}' and tenant_id = $1 and data->>'meterNo' = any($2::text[]) order by id${lock ? ' for update' : ''}`,
+    [tenantId, [...new Set(meterNos)]],
   );
   return new Map(rows.map((r) => [String(r.data.meterNo), meterOf(r)]));
 }

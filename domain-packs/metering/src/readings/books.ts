@@ -44,14 +44,14 @@ export const bookRoutes = [
         const ids = meters.map((m) => m.id.toString());
         const householdIds = [...new Set(meters.flatMap((m) => (m.household === null ? [] : [m.household.toString()])))];
         const households = householdIds.length === 0 ? [] : await tx.query<{ id: string; data: Record<string, unknown> }>(
-          `select id, data from public.entity_records where entity = '${HOUSEHOLD}' and tenant_id = $1 and id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint))`,
-          [tenantId, JSON.stringify(householdIds)],
+          `select id, data from public.entity_records where entity = '${HOUSEHOLD}' and tenant_id = $1 and id = any($2::bigint[])`,
+          [tenantId, householdIds],
         );
         const last = ids.length === 0 ? [] : await tx.query<{ meter_id: string; id: string; read_at: Date | string; value_l: string; source: string; status: string }>(
           `select distinct on (meter_id) meter_id, id, read_at, value_l, source, status from pack_metering.readings
-            where tenant_id = $1 and meter_id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint)) and status in ('valid', 'review')
+            where tenant_id = $1 and meter_id = any($2::bigint[]) and status in ('valid', 'review')
             order by meter_id, read_at desc, id desc`,
-          [tenantId, JSON.stringify(ids)],
+          [tenantId, ids],
         );
         return { book, meters, households, last };
       });

@@ -105,9 +105,9 @@ export async function averageDailyOf(tx: PackTx, tenantId: number, meter: Meter)
     `select sum(volume)::text as volume, floor(extract(epoch from sum(span)) * 1000)::bigint::text as ms
        from (select period, sum(volume_l) as volume, max(end_at) - min(start_at) as span
                from pack_metering.settlements
-              where tenant_id = $1 and meter_id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint)) and source <> 'missing' and volume_l >= 0
+              where tenant_id = $1 and meter_id = any($2::bigint[]) and source <> 'missing' and volume_l >= 0
               group by period order by period desc limit 12) p`,
-    [tenantId, JSON.stringify(ids.map(String))],
+    [tenantId, ids],
   );
   if (!row || row.volume === null || row.ms === null) return null;
   const ms = BigInt(row.ms);

@@ -126,7 +126,7 @@ export async function recordReading(tx: PackTx, services: PackServices, meter: M
   const violations = await violationsOf(services, context, input.at, input.valueL);
   const [row] = await tx.query<ReadingRow>(
     `insert into pack_metering.readings (tenant_id, tenant_path, meter_id, read_at, value_l, source, status, violations, photo, latitude, longitude, batch_id, entered_by, note)
-     values ($1, $2::ltree, $3::bigint, $4, $5::bigint, $6, $7, array(select jsonb_array_elements_text($8::jsonb)), $9, $10::numeric, $11::numeric, $12::bigint, $13::bigint, $14)
+     values ($1, $2::ltree, $3::bigint, $4, $5::bigint, $6, $7, $8::text[], $9, $10::numeric, $11::numeric, $12::bigint, $13::bigint, $14)
      returning *, (photo is not null) as has_photo`,
     [
       tenantId,
@@ -136,7 +136,7 @@ export async function recordReading(tx: PackTx, services: PackServices, meter: M
       input.valueL,
       input.source,
       violations.length > 0 ? 'review' : 'valid',
-      JSON.stringify(violations),
+      violations,
       input.photo ?? null,
       input.latitude ?? null,
       input.longitude ?? null,

@@ -36,7 +36,6 @@ import {
   DAY_MS,
   Params,
   PERIOD_COLUMNS,
-  pgArray,
   TENANT_SCOPE,
   communitiesWithPlans,
   dueCondition,
@@ -237,7 +236,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
        from entity_records m
       where m.tenant_id = $1 and m.entity = '${METER}' and m.id = any($2::bigint[])
       order by m.id`,
-    [tenantId, pgArray(ids)],
+    [tenantId, ids],
   );
   if (meters.length === 0) return { done: null, skipped: [] };
 
@@ -250,7 +249,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
     const swaps = await tx.query<SwapRow>(
       `select old_meter_id, new_meter_id, swapped_at, old_final_l, new_initial_l from pack_metering.swaps
         where tenant_id = $1 and new_meter_id = any($2::bigint[]) and swapped_at < $3::timestamptz`,
-      [tenantId, pgArray(frontier), ctx.endsAt],
+      [tenantId, frontier, ctx.endsAt],
     );
     const next: string[] = [];
     for (const s of swaps) {
@@ -276,7 +275,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
       `select m.id, m.data->>'meterNo' as meter_no, m.data->>'device' as device, m.data->>'registerDigits' as digits,
               m.data->>'initialReadingL' as initial_l, m.data->>'installedAt' as installed_at
          from entity_records m where m.tenant_id = $1 and m.entity = '${METER}' and m.id = any($2::bigint[])`,
-      [tenantId, pgArray(outside)],
+      [tenantId, outside],
     );
     for (const r of rows) archive.set(r.id, r);
   }
@@ -291,7 +290,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
           where s.tenant_id = $1 and s.meter_id = q.meter_id and s.period < $3
           order by s.period desc limit 3) h
       order by h.meter_id, h.period desc`,
-    [tenantId, pgArray(roots), ctx.period],
+    [tenantId, roots, ctx.period],
   );
   const historyOf = new Map<string, HistoryRow[]>();
   for (const h of history) historyOf.set(h.meter_id, [...(historyOf.get(h.meter_id) ?? []), h]);
@@ -300,7 +299,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
        from pack_metering.adjustments a join pack_metering.readings r on r.id = a.reading_id
       where a.tenant_id = $1 and a.meter_id = any($2::bigint[]) and a.corrects_period < $3
       order by a.meter_id, a.corrects_period, a.id desc`,
-    [tenantId, pgArray(roots), ctx.period],
+    [tenantId, roots, ctx.period],
   );
   const correctionOf = new Map(corrections.map((c) => [`${c.meter_id}/${c.corrects_period}`, c]));
 
@@ -347,7 +346,7 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
          join pack_metering.readings r on r.tenant_id = $1 and r.meter_id = q.meter_id and r.read_at >= q.from_at and r.read_at < $4::timestamptz
         where r.status = 'valid' or r.source = 'remote'
         order by r.meter_id, r.read_at, r.id`,
-      [tenantId, pgArray(settleable.map((c) => c.final.id)), pgArray(settleable.map((c) => openings.get(c.final.id)!.at.toISOString())), ctx.endsAt],
+      [tenantId, settleable.map((c) => c.final.id), settleable.map((c) => openings.get(c.final.id)!.at.toISOString()), ctx.endsAt],
     );
     for (const r of rows) {
       if (r.status !== 'valid') {
@@ -410,16 +409,16 @@ async function settleBatch(tx: PackTx, ctx: BatchContext, ids: readonly string[]
       tenantId,
       ctx.services.tenant.path,
       ctx.period,
-      pgArray(cols.meterId),
-      pgArray(cols.meterNo),
-      pgArray(cols.startL),
-      pgArray(cols.endL),
-      pgArray(cols.volumeL),
-      pgArray(cols.source),
-      pgArray(cols.startAt),
-      pgArray(cols.endAt),
-      pgArray(cols.flags),
-      pgArray(cols.segments),
+      cols.meterId,
+      cols.meterNo,
+      cols.startL,
+      cols.endL,
+      cols.volumeL,
+      cols.source,
+      cols.startAt,
+      cols.endAt,
+      cols.flags,
+      cols.segments,
       ctx.row.id,
     ],
   );

@@ -21,20 +21,11 @@ export const DEFAULT_TOLERANCE_DAYS = 3;
 
 export const l = (zh: string, en: string) => ({ 'zh-CN': zh, en });
 
-/**
- * A Postgres array literal (`{"a","b"}`) for a `$n::text[]` / `$n::bigint[]` parameter. The runtime binds a
- * JS array as a list of parameters (`($1, $2, …)`), which is not an array, so arrays travel as one text
- * parameter, every element quoted (and `\` / `"` escaped), `null` as NULL.
- */
-export function pgArray(values: readonly (string | number | bigint | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
-}
-
-/** `$1`, `$2` … for a statement built in pieces: `p.add(value)` answers the placeholder of the value (arrays as array literals). */
+/** `$1`, `$2` … for a statement built in pieces: `p.add(value)` answers the placeholder of the value. */
 export class Params {
   readonly values: SqlParam[] = [];
   add(value: SqlParam): string {
-    this.values.push(Array.isArray(value) ? pgArray(value as (string | number | bigint)[]) : value);
+    this.values.push(value);
     return `$${this.values.length}`;
   }
 }

@@ -8,31 +8,30 @@ import { packMessage } from './messages.js';
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
+ * Where the quoted text, quoted name, comment or dollar-quoted body that starts at `i` ends (the index
+ * after it), or `i` when none starts there. Statements are split and `$n` placeholders found outside them.
+ */
+export function skipLiteral(text: string, i: number): number {
+  const c = text[i];
+  const after = (end: number, length: number) => (end < 0 ? text.length : end + length);
+  if (c === "'" || c === '"') return after(text.indexOf(c, i + 1), 1);
+  if (c === '-' && text[i + 1] === '-') return after(text.indexOf('\n', i), 1);
+  if (c === '/' && text[i + 1] === '*') return after(text.indexOf('*/', i + 2), 2);
+  const tag = c === '$' ? /^\$[A-Za-z_]*\$/.exec(text.slice(i, i + 64))?.[0] : undefined;
+  return tag ? after(text.indexOf(tag, i + tag.length), tag.length) : i;
+}
+
+/**
  * Splits a migration into statements at `;` ends outside quotes, comments and dollar-quoted bodies (so a
  * function body stays whole). PGlite's extended protocol takes one statement at a time.
  */
 export function splitStatements(text: string): string[] {
   const statements: string[] = [];
   let start = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === "'" || c === '"') {
-      const end = text.indexOf(c, i + 1);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === '-' && text[i + 1] === '-') {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 2;
-    } else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(text.slice(i))?.[0];
-      if (tag) {
-        const end = text.indexOf(tag, i + tag.length);
-        i = end < 0 ? text.length : end + tag.length;
-      } else i++;
-    } else if (c === ';') {
+  for (let i = 0; i < text.length; ) {
+    const skipped = skipLiteral(text, i);
+    if (skipped > i) i = skipped;
+    else if (text[i] === ';') {
       statements.push(text.slice(start, i));
       start = ++i;
     } else i++;

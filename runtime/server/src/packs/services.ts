@@ -5,6 +5,7 @@ import type { Pack, PackServices, PackTenant, PackTx, SqlParam } from '@shuiyun/
 import { sql, type SQL } from 'drizzle-orm';
 import type { PermissionModel } from '../permissions/permission-model.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
+import { skipLiteral } from './migrations.js';
 
 /** What pack services are built from: the runtime's ports. */
 export interface ServiceDeps {
@@ -51,14 +52,9 @@ export function boundStatement(text: string, params: readonly SqlParam[]): SQL {
   let i = 0;
   const used = new Set<number>();
   while (i < text.length) {
-    const c = text[i]!;
-    if (c === "'" || c === '"') {
-      const end = text.indexOf(c, i + 1);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === '-' && text[i + 1] === '-') {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === '$' && /\d/.test(text[i + 1] ?? '')) {
+    const skipped = skipLiteral(text, i);
+    if (skipped > i) i = skipped;
+    else if (text[i] === '$' && /\d/.test(text[i + 1] ?? '')) {
       const digits = /^\d+/.exec(text.slice(i + 1))![0];
       const n = Number(digits);
       if (n < 1 || n > params.length) throw new Error(`the statement uses $${n} but ${params.length} parameter(s) were given`);
