@@ -53,6 +53,9 @@ export async function startTestRuntime(driver: Driver, env: Record<string, strin
   const runtime = await createRuntime({ database, config, analytics, logger: pino({ level: 'silent' }), workflowTickMs: options.workflowTickMs, reportScheduleTickMs: options.reportScheduleTickMs, packs: options.packs });
   const server: Server = await new Promise((resolve) => {
     const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
+    // fetch (undici) drops an idle connection after 4 s; a server that closes it first (Node's 5 s, sooner
+    // on a loaded machine) races a request sent on it at that moment: ECONNRESET. The client closes first.
+    s.keepAliveTimeout = 60_000;
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
