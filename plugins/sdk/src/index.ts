@@ -7,4 +7,4 @@ export type { ArtifactKind, EntityContent, EntityField, EntityFieldType, PageCon
 export { definePack, PackManifestError, packId, packSchema, supportsPlatform } from './pack.js';
 export type { Pack, PackManifest, PackManifestInput, PackIssue, PackSeed, PackSeedContext, PackDemo, PackDemoContext, PackEntity, PackPage, Bilingual } from './pack.js';
 export { defineRoute, PackError, servicesOf } from './services.js';
-export type { PackServices, PackTx, PackAnalytics, PackTenant, PackRoute, PackEventHandler, SqlParam, HttpMethod } from './services.js';
+export type { PackServices, PackTx, PackAnalytics, PackTenant, PackRoute, PackRawRequest, PackDevices, PackDeviceCommand, PackEventHandler, SqlParam, HttpMethod } from './services.js';

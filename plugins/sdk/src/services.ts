@@ -42,6 +42,32 @@ export interface PackAnalytics {
   stream<T = Record<string, unknown>>(sql: string, params: Record<string, string | number | bigint | boolean | Date | readonly (string | number)[]>, batchRows?: number): AsyncIterable<T[]>;
 }
 
+/** Where a device command stands: the platform's downlink queue, delivery and the device's answer. */
+export interface PackDeviceCommand {
+  readonly id: string;
+  /** The device's meter number (表号), as the command was addressed. */
+  readonly device: string;
+  readonly service: string;
+  /** queued → sent → acknowledged (the device answered yes), or failed (it answered no) or expired (no answer by the deadline). */
+  readonly status: 'queued' | 'sent' | 'acknowledged' | 'failed' | 'expired';
+  readonly failureReason: string | null;
+  readonly updatedAt: string;
+}
+
+/** The IoT downlink for the tenant's devices (valve control, read now): commands of the device product's thing model. */
+export interface PackDevices {
+  /**
+   * Queues a command for the tenant's device with this meter number (or device key), a service of its
+   * product's thing model (`valve_close`, `valve_open`, `read_now`…). It goes out once the calling
+   * transaction commits (at once when the device can be reached, else when it next connects or reports).
+   * Refused (PackError conflict) when the device is not in service, cannot take the service, or already
+   * has an open command of that service.
+   */
+  command(tx: PackTx, device: string, service: string, options?: { params?: Record<string, unknown>; expiresInSeconds?: number }): Promise<PackDeviceCommand>;
+  /** Where a command stands now; null when the tenant has no such command. */
+  commandStatus(tx: PackTx, id: string): Promise<PackDeviceCommand | null>;
+}
+
 export interface PackTenant {
   readonly id: number;
   /** The tenant's path in the tree (`1.2.5`); rows carry it as `tenant_path`. */
@@ -63,6 +89,8 @@ export interface PackServices {
    */
   transaction<T>(work: (tx: PackTx) => Promise<T>): Promise<T>;
   readonly analytics: PackAnalytics;
+  /** The IoT downlink (absent in a runtime without the IoT part). */
+  readonly devices?: PackDevices;
   /** True when the user a route serves holds the permission (always true for workers and event handlers). */
   can(permission: string): boolean;
   /** Reports progress of long work (a worker's) to whoever follows it; cheap to call often. */
@@ -91,7 +119,12 @@ export interface PackRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly method: HttpMethod;
   /** Express-style path under the pack's prefix: `/meters/:id/swap`. */
   readonly path: string;
-  /** A platform permission (`entity:read`) or one of the pack's own (`metering.settlement:close`). */
+  /**
+   * A platform permission (`entity:read`) or one of the pack's own (`metering.settlement:close`); or
+   * `public` for a route called without sign-in by another system (a payment callback), served at
+   * `/api/ext-public/<tenant code>/<pack id><path>` with the request's raw body and headers, which the
+   * handler must authenticate itself (a signature). `services.user` is then null and `can` always false.
+   */
   readonly permission: string;
   readonly summary: string;
   readonly params?: P;
@@ -99,7 +132,13 @@ export interface PackRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly body?: B;
   /** HTTP status of a success (200 unless given). */
   readonly status?: number;
-  readonly handler: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }, services: PackServices) => Promise<unknown>;
+  readonly handler: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; raw?: PackRawRequest }, services: PackServices) => Promise<unknown>;
+}
+
+/** A public route's request as sent: the body's exact bytes (UTF-8) for signature checks, and the headers (lower-case names). */
+export interface PackRawRequest {
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 const ROUTE_PATH = /^(\/(:?[a-z][a-zA-Z0-9-]*))+$/;

@@ -43,7 +43,7 @@ import { designRoutes, registerBuiltinWorkers } from './design/index.js';
 import { serveWebApps } from './web/static-apps.js';
 import { packRoutes } from './packs/routes.js';
 import { PackRegistry } from './packs/registry.js';
-import { packExtRoutes } from './packs/ext-routes.js';
+import { EXT_PUBLIC_BODY_LIMIT, EXT_PUBLIC_PREFIX, packExtRoutes, packPublicRoutes } from './packs/ext-routes.js';
 import { PackEventDispatcher } from './packs/events.js';
 import { deployPack, packWorker } from './packs/deploy.js';
 import { installDemoPacks } from './packs/demo.js';
@@ -109,7 +109,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   const iot = analytics ? await IotRuntime.create({ db: database.db, analytics, logger, metrics: metrics.registry, platformApi: { ctwing: config.CTWING_API_URL, onenet: config.ONENET_API_URL } }) : undefined;
   const workflow = new EmbeddedWorkflowEngine({ db: database.db, logger, nodeName: config.WORKFLOW_NODE_NAME, tickMs: workflowTickMs });
   registerBuiltinWorkers(workflow, database.db);
-  const services: ServiceDeps = { db: database.db, analytics, workflow, permissions };
+  const services: ServiceDeps = { db: database.db, analytics, workflow, permissions, commands: iot?.commands };
   const reloadAlarmRules = async () => iot?.alarms.reloadRules();
   // A pack's workers run on every node, with the platform for their job's tenant; a newer version
   // deployed later brings its new job types along.
@@ -160,6 +160,7 @@ export async function createRuntime({ database, config, analytics, workflowTickM
     ...designRoutes({ workflow, reports }),
     ...packRoutes({ packs: registry, permissions, platformVersion: VERSION, deps: { workflow, reports, services, reloadAlarmRules } }),
     ...packExtRoutes(registry, services),
+    ...packPublicRoutes(registry, services),
   ];
   const document = () => openApiDocument(routes, { title: 'Shuiyun 水云 runtime API', version: VERSION });
   routes.push(
@@ -195,6 +196,8 @@ export async function createRuntime({ database, config, analytics, workflowTickM
   app.use(PUSH_PATH_PREFIX, pushBodyParser());
   // A deployment carries whole BPMN files; every other request stays under the general limit.
   app.use('/api/workflow/deployments', express.json({ limit: '4mb', strict: true }));
+  // A pack's public routes check their caller's signature over the exact bytes sent: kept raw, before the JSON parser.
+  app.use(EXT_PUBLIC_PREFIX, express.raw({ type: () => true, limit: EXT_PUBLIC_BODY_LIMIT }));
   // Pack routes take field photos and concentrator files; each pack caps its own fields below this.
   app.use('/api/ext', express.json({ limit: '16mb', strict: true }));
   app.use('/api', express.json({ limit: config.SHUIYUN_BODY_LIMIT, strict: true }));

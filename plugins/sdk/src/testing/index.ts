@@ -17,6 +17,8 @@ export interface KitResponse {
 export interface KitTenant {
   id: number;
   path: string;
+  /** The tenant's code: what names it in a public route's address (`/api/ext-public/<code>/…`). */
+  code: string;
   /** A token of the tenant's administrator (holds every permission of the tenant, the packs' own too). */
   token: string;
   username: string;
@@ -113,6 +115,8 @@ export interface PackTestKitOptions {
   install?: boolean;
   /** `pglite` (the default: in memory, no set-up) or `postgres` (the server in SHUIYUN_TEST_PG_URL, a fresh database). */
   driver?: 'pglite' | 'postgres';
+  /** Runtime settings (environment variables) for this runtime, e.g. `CTWING_API_URL` pointing at a test's stand-in of the NB-IoT platform. */
+  env?: Record<string, string>;
 }
 
 /** The runtime module that implements the kit, named by a variable so the SDK's build does not depend on it. */

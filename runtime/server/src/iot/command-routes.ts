@@ -105,6 +105,81 @@ async function nextSerial(tx: Tx, deviceId: number, taken: Set<number>): Promise
   return serial;
 }
 
+export interface CommandRequest {
+  service: string;
+  params: Record<string, unknown>;
+  expiresInSeconds: number;
+}
+
+/**
+ * Queues a command for a device in service, in the caller's transaction: checks the service against the
+ * product's thing model and codec, refuses a second open command of the same service, encodes the payload.
+ * Answers the row and the device that carries it (its concentrator, for a meter behind one); hand both to
+ * `DeviceCommands.queued` once the transaction commits.
+ */
+export async function queueCommand(tx: Tx, deviceId: number, body: CommandRequest, userId: number | null): Promise<{ command: DeviceCommandRow; carrier: number }> {
+  // Locked, so two submissions for one device take turns: the second sees the first one open.
+  const [device] = await tx.select().from(devices).where(eq(devices.id, deviceId)).for('no key update');
+  if (!device) throw new AppError('not_found');
+  if (device.state !== 'in_service') {
+    throw new AppError('conflict', { details: [invalid('params.id', `device ${device.meterNumber} is ${device.state}; commands go to devices in service`)] });
+  }
+  const [product] = await tx.select().from(products).where(eq(products.id, device.productId));
+  if (!product) throw new AppError('not_found');
+  const service = product.thingModel.services.find((s) => s.identifier === body.service);
+  if (!service) {
+    const offered = product.thingModel.services.map((s) => s.identifier);
+    throw new AppError('validation_failed', {
+      details: [invalid('body.service', `product ${product.code} has no service ${body.service}${offered.length ? `; its services: ${offered.join(', ')}` : ''}`)],
+    });
+  }
+  const problems = checkParams(service, body.params);
+  if (problems.length > 0) throw new AppError('validation_failed', { details: problems });
+  const codec = commandCodecs[product.codec];
+  if (!codec || (codec.services && !codec.services.includes(body.service))) {
+    const can = codec?.services ? `; it sends ${codec.services.join(', ')}` : '';
+    throw new AppError('validation_failed', { details: [invalid('body.service', `codec ${product.codec} cannot send service ${body.service}${can}`)] });
+  }
+  // Commands go out over MQTT (to the device or its concentrator), or as Modbus writes to a device the platform polls;
+  // a CoAP device fetches its own, and one behind CTWing/OneNET gets them through the platform's API.
+  if (!['mqtt', 'coap', 'http-push'].includes(product.transport) && device.gatewayId === null && !isPolledProduct(product)) {
+    throw new AppError('conflict', {
+      details: [
+        invalid('params.id', `product ${product.code} reaches the platform over ${product.transport}; commands go out over MQTT, to the device or its concentrator, or over Modbus TCP to a polled device, CoAP or an NB-IoT platform`),
+      ],
+    });
+  }
+  const pending = await tx
+    .select({ id: deviceCommands.id, service: deviceCommands.service, serial: deviceCommands.serial })
+    .from(deviceCommands)
+    .where(and(eq(deviceCommands.deviceId, device.id), inArray(deviceCommands.status, [...open])));
+  const same = pending.find((p) => p.service === body.service);
+  if (same) {
+    throw new AppError('conflict', { details: [invalid('body.service', `command ${same.id} (${body.service}) is still open for this device`)] });
+  }
+  const serial = await nextSerial(tx, device.id, new Set(pending.map((p) => p.serial)));
+  const [{ id }] = (await queryRows<{ id: number }>(tx, sql`select nextval('device_commands_id_seq')::int as id`)) as [{ id: number }];
+  const encoded = codec.encode({ id, deviceKey: device.deviceKey, codecSettings: product.codecSettings, service: body.service, params: body.params, serial });
+  if (!encoded.ok) throw new AppError('conflict', { details: [invalid('body.service', encoded.reason)] });
+  const [row] = await tx
+    .insert(deviceCommands)
+    .values({
+      id,
+      tenantId: device.tenantId,
+      tenantPath: device.tenantPath,
+      deviceId: device.id,
+      service: body.service,
+      params: body.params,
+      serial,
+      payloadHex: Buffer.from(encoded.payload).toString('hex').toUpperCase(),
+      orgPath: device.orgPath,
+      createdBy: userId,
+      expiresAt: new Date(Date.now() + body.expiresInSeconds * 1000),
+    })
+    .returning();
+  return { command: row!, carrier: device.gatewayId ?? device.id };
+}
+
 /**
  * 下行指令: queue a command for a device (a service of its product's thing model), list a device's
  * commands, read one. Delivery and replies: see DeviceCommands.
@@ -127,68 +202,7 @@ export function deviceCommandRoutes(commands: DeviceCommands | undefined) {
       status: 202,
       response: commandView,
       handler: async ({ params, body }, ctx) => {
-        const { command, carrier } = await ctx.tx(async (tx) => {
-          // Locked, so two submissions for one device take turns: the second sees the first one open.
-          const [device] = await tx.select().from(devices).where(eq(devices.id, params.id)).for('no key update');
-          if (!device) throw new AppError('not_found');
-          if (device.state !== 'in_service') {
-            throw new AppError('conflict', { details: [invalid('params.id', `device ${device.meterNumber} is ${device.state}; commands go to devices in service`)] });
-          }
-          const [product] = await tx.select().from(products).where(eq(products.id, device.productId));
-          if (!product) throw new AppError('not_found');
-          const service = product.thingModel.services.find((s) => s.identifier === body.service);
-          if (!service) {
-            const offered = product.thingModel.services.map((s) => s.identifier);
-            throw new AppError('validation_failed', {
-              details: [invalid('body.service', `product ${product.code} has no service ${body.service}${offered.length ? `; its services: ${offered.join(', ')}` : ''}`)],
-            });
-          }
-          const problems = checkParams(service, body.params);
-          if (problems.length > 0) throw new AppError('validation_failed', { details: problems });
-          const codec = commandCodecs[product.codec];
-          if (!codec || (codec.services && !codec.services.includes(body.service))) {
-            const can = codec?.services ? `; it sends ${codec.services.join(', ')}` : '';
-            throw new AppError('validation_failed', { details: [invalid('body.service', `codec ${product.codec} cannot send service ${body.service}${can}`)] });
-          }
-          // Commands go out over MQTT (to the device or its concentrator), or as Modbus writes to a device the platform polls;
-          // a CoAP device fetches its own, and one behind CTWing/OneNET gets them through the platform's API.
-          if (!['mqtt', 'coap', 'http-push'].includes(product.transport) && device.gatewayId === null && !isPolledProduct(product)) {
-            throw new AppError('conflict', {
-              details: [
-                invalid('params.id', `product ${product.code} reaches the platform over ${product.transport}; commands go out over MQTT, to the device or its concentrator, or over Modbus TCP to a polled device, CoAP or an NB-IoT platform`),
-              ],
-            });
-          }
-          const pending = await tx
-            .select({ id: deviceCommands.id, service: deviceCommands.service, serial: deviceCommands.serial })
-            .from(deviceCommands)
-            .where(and(eq(deviceCommands.deviceId, device.id), inArray(deviceCommands.status, [...open])));
-          const same = pending.find((p) => p.service === body.service);
-          if (same) {
-            throw new AppError('conflict', { details: [invalid('body.service', `command ${same.id} (${body.service}) is still open for this device`)] });
-          }
-          const serial = await nextSerial(tx, device.id, new Set(pending.map((p) => p.serial)));
-          const [{ id }] = (await queryRows<{ id: number }>(tx, sql`select nextval('device_commands_id_seq')::int as id`)) as [{ id: number }];
-          const encoded = codec.encode({ id, deviceKey: device.deviceKey, codecSettings: product.codecSettings, service: body.service, params: body.params, serial });
-          if (!encoded.ok) throw new AppError('conflict', { details: [invalid('body.service', encoded.reason)] });
-          const [row] = await tx
-            .insert(deviceCommands)
-            .values({
-              id,
-              tenantId: device.tenantId,
-              tenantPath: device.tenantPath,
-              deviceId: device.id,
-              service: body.service,
-              params: body.params,
-              serial,
-              payloadHex: Buffer.from(encoded.payload).toString('hex').toUpperCase(),
-              orgPath: device.orgPath,
-              createdBy: ctx.principal().userId,
-              expiresAt: new Date(Date.now() + body.expiresInSeconds * 1000),
-            })
-            .returning();
-          return { command: row!, carrier: device.gatewayId ?? device.id };
-        });
+        const { command, carrier } = await ctx.tx((tx) => queueCommand(tx, params.id, body, ctx.principal().userId));
         if (!commands) return command;
         await Promise.race([commands.queued(command, carrier), new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
         return ctx.tx((tx) => loadCommand(tx, command.id));

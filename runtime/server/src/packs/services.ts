@@ -1,8 +1,10 @@
 import type { AnalyticsStore, QueryParams } from '@shuiyun/analytics';
 import { type Db, inTenant, packEvents, queryRows, type Tx } from '@shuiyun/db';
 import { AppError, type Locale } from '@shuiyun/http';
-import type { Pack, PackServices, PackTenant, PackTx, SqlParam } from '@shuiyun/sdk';
+import { type Pack, type PackDeviceCommand, type PackDevices, PackError, type PackServices, type PackTenant, type PackTx, type SqlParam } from '@shuiyun/sdk';
 import { sql, type SQL } from 'drizzle-orm';
+import { queueCommand } from '../iot/command-routes.js';
+import type { DeviceCommands } from '../iot/device-commands.js';
 import type { PermissionModel } from '../permissions/permission-model.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { skipLiteral } from './migrations.js';
@@ -13,6 +15,8 @@ export interface ServiceDeps {
   analytics?: AnalyticsStore | undefined;
   workflow: WorkflowEngine;
   permissions: PermissionModel;
+  /** The IoT downlink, when the runtime runs its IoT part: packs queue device commands through it. */
+  commands?: DeviceCommands | undefined;
 }
 
 /** Who the services act for: a tenant, and the signed-in user of a route (null for workers and event handlers). */
@@ -24,6 +28,13 @@ export interface ServiceScope {
   tx?: Tx | undefined;
   requestId?: string | undefined;
   progress?: ((done: number, total: number | null) => void) | undefined;
+  /** A public route's services: no user, and `can` is always false. */
+  anonymous?: boolean;
+  /**
+   * Work to do once the request's transaction (`tx`) commits, run by whoever commits it (the route);
+   * without it, such work waits for its periodic sweep (device commands: the next sweep).
+   */
+  afterCommit?: (() => void)[] | undefined;
 }
 
 /** A Postgres array literal (`{1,2}`, `{"a","b \\"c\\""}`): one bound text value that `$1::bigint[]` or `$1::text[]` casts. */
@@ -82,8 +93,11 @@ async function exactRows<T>(tx: Tx, statement: SQL): Promise<T[]> {
   return result.rows as T[];
 }
 
-function txOf(deps: ServiceDeps, pack: Pack, scope: ServiceScope, tx: Tx): PackTx {
-  return {
+/** The database transaction behind a pack's transaction, and what to do once it commits. */
+const transactions = new WeakMap<PackTx, { tx: Tx; afterCommit: (() => void)[] | undefined }>();
+
+function txOf(deps: ServiceDeps, pack: Pack, scope: ServiceScope, tx: Tx, afterCommit: (() => void)[] | undefined): PackTx {
+  const packTx: PackTx = {
     query: <T>(text: string, params: readonly SqlParam[] = []) => exactRows<T>(tx, boundStatement(text, params)),
     emit: async (name, payload) => {
       const declared = pack.events.emits.find((e) => e.name === name);
@@ -103,6 +117,67 @@ function txOf(deps: ServiceDeps, pack: Pack, scope: ServiceScope, tx: Tx): PackT
       await deps.workflow.publishMessage(tx, { tenantId: scope.tenant.id, name, correlationKey: options.correlationKey ?? '', variables: options.variables ?? {}, startedBy: scope.user?.id ?? null });
     },
   };
+  transactions.set(packTx, { tx, afterCommit });
+  return packTx;
+}
+
+const transactionOf = (packTx: PackTx) => {
+  const state = transactions.get(packTx);
+  if (!state) throw new Error('devices: pass the PackTx your transaction callback was given');
+  return state;
+};
+
+interface CommandRow {
+  id: string;
+  device: string;
+  service: string;
+  status: PackDeviceCommand['status'];
+  failure_reason: string | null;
+  updated_at: Date | string;
+}
+
+const commandOf = (row: CommandRow): PackDeviceCommand => ({
+  id: String(row.id),
+  device: row.device,
+  service: row.service,
+  status: row.status,
+  failureReason: row.failure_reason,
+  updatedAt: new Date(row.updated_at).toISOString(),
+});
+
+const commandSelect = `select c.id, d.meter_number as device, c.service, c.status, c.failure_reason, c.updated_at
+  from device_commands c join devices d on d.id = c.device_id`;
+
+/** The IoT downlink as a pack sees it: the tenant's devices by meter number or device key (row-level security keeps it to the tenant). */
+function packDevices(deps: ServiceDeps & { commands: DeviceCommands }, userId: number | null): PackDevices {
+  return {
+    async command(packTx, device, service, options = {}) {
+      const { tx, afterCommit } = transactionOf(packTx);
+      const [found] = await exactRows<{ id: string }>(tx, sql`select id from devices where meter_number = ${device} or device_key = ${device} order by (meter_number = ${device}) desc limit 1`);
+      if (!found) throw new PackError('not_found', { 'zh-CN': `没有表号或设备编码为 ${device} 的设备`, en: `no device with the meter number or device key ${device}` }, 'device');
+      let queued: Awaited<ReturnType<typeof queueCommand>>;
+      try {
+        queued = await queueCommand(tx, Number(found.id), { service, params: options.params ?? {}, expiresInSeconds: options.expiresInSeconds ?? 900 }, userId);
+      } catch (error) {
+        if (error instanceof AppError) {
+          const message = error.details?.map((d) => d.message).join('; ') || error.message;
+          const code = error.code === 'validation_failed' || error.code === 'not_found' ? error.code : 'conflict';
+          throw new PackError(code, { 'zh-CN': `设备 ${device} 不能执行 ${service}：${message}`, en: `device ${device} cannot take ${service}: ${message}` }, 'device');
+        }
+        throw error;
+      }
+      const { command, carrier } = queued;
+      // Handed to the transport once the command is visible to other connections; else the next sweep sends it.
+      afterCommit?.push(() => void deps.commands.queued(command, carrier));
+      return commandOf({ id: String(command.id), device, service: command.service, status: command.status, failure_reason: command.failureReason, updated_at: command.updatedAt });
+    },
+    async commandStatus(packTx, id) {
+      if (!/^[0-9]{1,18}$/.test(id)) return null;
+      const { tx } = transactionOf(packTx);
+      const [row] = await exactRows<CommandRow>(tx, sql.raw(`${commandSelect} where c.id = ${id}`));
+      return row ? commandOf(row) : null;
+    },
+  };
 }
 
 /** The platform as a pack's route, worker, seed or event handler gets it, for one tenant. */
@@ -114,9 +189,14 @@ export function packServices(deps: ServiceDeps, pack: Pack, scope: ServiceScope)
     tenant: scope.tenant,
     user: scope.user,
     locale: scope.locale,
-    transaction: (work) => {
-      if (scope.tx) return work(txOf(deps, pack, scope, scope.tx));
-      return inTenant(deps.db, { tenantPath: scope.tenant.path, userId: null, userName: `pack:${pack.id}`, requestId: scope.requestId ?? null }, (tx) => work(txOf(deps, pack, scope, tx)));
+    transaction: async (work) => {
+      if (scope.tx) return work(txOf(deps, pack, scope, scope.tx, scope.afterCommit));
+      const afterCommit: (() => void)[] = [];
+      const result = await inTenant(deps.db, { tenantPath: scope.tenant.path, userId: null, userName: `pack:${pack.id}`, requestId: scope.requestId ?? null }, (tx) =>
+        work(txOf(deps, pack, scope, tx, afterCommit)),
+      );
+      for (const after of afterCommit) after();
+      return result;
     },
     analytics: {
       query: async (text, params = {}) => {
@@ -141,7 +221,8 @@ export function packServices(deps: ServiceDeps, pack: Pack, scope: ServiceScope)
         };
       },
     },
-    can: (permission) => (scope.user ? deps.permissions.can(scope.user.id, scope.tenant.id, permission) : true),
+    ...(deps.commands ? { devices: packDevices({ ...deps, commands: deps.commands }, scope.user?.id ?? null) } : {}),
+    can: (permission) => (scope.anonymous ? false : scope.user ? deps.permissions.can(scope.user.id, scope.tenant.id, permission) : true),
     ...(scope.progress ? { progress: scope.progress } : {}),
   };
 }

@@ -42,13 +42,13 @@ async function screenshotSuite(): Promise<string> {
 }
 
 export async function startPackTestKit(options: PackTestKitOptions): Promise<PackTestKit> {
-  const t = await startTestRuntime(options.driver ?? 'pglite', {}, { workflowTickMs: 50, packs: options.packs });
+  const t = await startTestRuntime(options.driver ?? 'pglite', options.env ?? {}, { workflowTickMs: 50, packs: options.packs });
   const { runtime } = t;
   try {
     const tenantOfUser = async (username: string): Promise<KitTenant> => {
       const token = await t.login(username);
       const me = await t.request('GET', '/api/auth/me', { token });
-      return { id: me.body.tenant.id, path: me.body.tenant.path, token, username };
+      return { id: me.body.tenant.id, path: me.body.tenant.path, code: me.body.tenant.code ?? username.slice(username.indexOf('@') + 1), token, username };
     };
     const tenants = { tenant: await tenantOfUser('admin@demo-county-a'), other: await tenantOfUser('admin@demo-county-b') };
 
