@@ -109,6 +109,11 @@ export const BLOCK_CATALOGUE: BlockDescription[] = [
       { name: 'progress', label: { 'zh-CN': '进度列（JSON：{done, total}）', en: 'Progress column (JSON: {done, total})' }, kind: 'json' },
       { name: 'busyStatuses', label: { 'zh-CN': '处理中状态（逗号分隔）', en: 'Busy statuses (comma-separated)' }, kind: 'list' },
       { name: 'refreshSeconds', label: { 'zh-CN': '自动刷新间隔（秒）', en: 'Auto-refresh (seconds)' }, kind: 'number' },
+      {
+        name: 'selection',
+        label: { 'zh-CN': '跟随本页选择（JSON：{name, params}，路径占位符取自所选行）', en: 'Follow a page selection (JSON: {name, params}; path placeholders from the picked row)' },
+        kind: 'json',
+      },
     ],
   },
   {
@@ -118,9 +123,19 @@ export const BLOCK_CATALOGUE: BlockDescription[] = [
     settings: [
       extPath,
       title,
-      { name: 'fields', label: { 'zh-CN': '字段（JSON：[{key, label, kind, required}]）', en: 'Fields (JSON: [{key, label, kind, required}])' }, kind: 'json', required: true },
+      {
+        name: 'fields',
+        label: {
+          'zh-CN': '字段（JSON：[{key, label, kind, required, autofocus, default}]；kind 含 money、lookup、file、requestKey）',
+          en: 'Fields (JSON: [{key, label, kind, required, autofocus, default}]; kinds include money, lookup, file, requestKey)',
+        },
+        kind: 'json',
+        required: true,
+      },
       { name: 'submitLabel', label: { 'zh-CN': '提交按钮文字', en: 'Submit button text' }, kind: 'text' },
       { name: 'successMessage', label: { 'zh-CN': '提交成功提示', en: 'Success message' }, kind: 'text' },
+      { name: 'result', label: { 'zh-CN': '提交后显示的结果（JSON：[{key, title, format}]）', en: 'Result shown after a submit (JSON: [{key, title, format}])' }, kind: 'json' },
+      { name: 'resetOnSuccess', label: { 'zh-CN': '提交成功后清空表单（默认是）', en: 'Clear the form after a success (default yes)' }, kind: 'checkbox' },
     ],
   },
 ];

@@ -1,91 +1,91 @@
-import { App, Button, Card, DatePicker, Form, Input, Select } from 'antd';
+import { App, Button, Card, DatePicker, Descriptions, Form, Input, Select } from 'antd';
 import type { Rule } from 'antd/es/form';
-import dayjs, { type Dayjs } from 'dayjs';
 import { announceChange } from './changes.js';
-import { useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../../api.js';
 import { BlockNotConfigured } from '../status.js';
 import { localized, useBlockText } from '../words.js';
-import { errorsByField, isExtPath, readFormConfig, type ExtFormConfig, type ExtFormField } from './config.js';
-import { sendExt } from './ext-api.js';
+import { cell } from './cells.js';
+import { errorsByField, isExtPath, isPicker, readFormConfig, valueAt, type ExtFormConfig, type ExtFormField } from './config.js';
+import { sendExt, type ExtRow } from './ext-api.js';
 import { ActionError } from './ExtActions.js';
-import { EntitySelect, LitresInput, LocationInput, PhotoInput, type LocationValue, type VolumeValue } from './inputs.js';
+import { useExtText } from './ext-words.js';
+import { isEmpty, nextEmptyField, prefillFrom, startValues, toBody, type Values, type VolumeValue } from './form-values.js';
+import { EntitySelect, LitresInput, LocationInput, LookupInput, MoneyInput, PhotoInput, TextFileInput } from './inputs.js';
 import { parseVolume } from './litres.js';
+import { parseMoney } from './money.js';
+import { newRequestKey } from './request-key.js';
+import { publishSelection } from './selection.js';
 
-type Values = Record<string, unknown>;
-
-/** What a new (or just submitted) form starts with: now for date-times, m³ for volumes. */
-const startValues = (fields: ExtFormField[]): Values =>
-  Object.fromEntries(fields.flatMap((f): [string, unknown][] => (f.kind === 'datetime' ? [[f.key, dayjs()]] : f.kind === 'litres' ? [[f.key, { text: '', unit: 'm3' }]] : [])));
-
-const isEmpty = (field: ExtFormField, value: unknown) =>
-  value === undefined || value === null || (typeof value === 'string' && !value.trim()) || (field.kind === 'litres' && !(value as VolumeValue).text?.trim());
-
-/** The body the pack route gets: volumes as exact integer litres (text), instants as ISO, a location as `latitude`/`longitude`. */
-function toBody(fields: ExtFormField[], values: Values): Values {
-  const body: Values = {};
-  for (const field of fields) {
-    const value = values[field.key];
-    if (isEmpty(field, value)) continue;
-    switch (field.kind) {
-      case 'litres': {
-        const parsed = parseVolume((value as VolumeValue).text, (value as VolumeValue).unit);
-        if (parsed.ok) body[field.key] = parsed.litres;
-        break;
-      }
-      case 'integer': {
-        const text = String(value).trim();
-        body[field.key] = Number.isSafeInteger(Number(text)) ? Number(text) : text;
-        break;
-      }
-      case 'datetime':
-        body[field.key] = (value as Dayjs).toISOString();
-        break;
-      case 'location':
-        body.latitude = (value as LocationValue).latitude;
-        body.longitude = (value as LocationValue).longitude;
-        break;
-      default:
-        body[field.key] = typeof value === 'string' ? value.trim() : value;
-    }
-  }
-  return body;
-}
+/** A request key per `requestKey` field, made now. */
+const freshKeys = (fields: ExtFormField[]): Record<string, string> => Object.fromEntries(fields.filter((f) => f.kind === 'requestKey').map((f) => [f.key, newRequestKey()]));
 
 /**
- * 扩展表单: a form that posts to a domain pack's route (a meter reading with its photo and position, say).
- * Sends once at a time; the pack's validation errors land under their fields (`body.<key>`); a success
- * says so and starts the form afresh. Full-width inputs and a large button for phones.
+ * 扩展表单: a form that posts to a domain pack's route (a meter reading with its photo and position, a
+ * counter payment, a bank file …). Sends once at a time, with a request key per load that is renewed
+ * after each success (a resubmit of the same load is the same request); the pack's validation errors
+ * land under their fields (`body.<key>`); a success says so, shows the configured keys of the answer
+ * (a receipt number, the change) until the next submit, and starts the form afresh (`resetOnSuccess`)
+ * with the cursor back in its `autofocus` field. Enter submits. A lookup fills other fields from the
+ * row it chose (`prefill`) and moves the cursor to the next empty field. Without a path, a form of
+ * publishing lookups is a picker for the page's tables. Full-width inputs and a large button for phones.
  */
 export function ExtForm({ config }: { config: ExtFormConfig }) {
   const { t, locale } = useBlockText();
+  const { tx } = useExtText();
   const { message } = App.useApp();
   const [form] = Form.useForm<Values>();
+  const name = `ext-form-${useId().replace(/[^A-Za-z0-9]/g, '')}`;
   const sending = useRef(false);
+  const keys = useRef<Record<string, string>>(freshKeys(config.fields));
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<{ error: unknown; rest?: string[] } | null>(null);
+  const [result, setResult] = useState<ExtRow | null>(null);
   const initial = useMemo(() => startValues(config.fields), [config.fields]);
+  const picker = isPicker(config);
+  const focusKey = config.fields.find((f) => f.autofocus)?.key;
 
-  if (!isExtPath(config.path)) return <BlockNotConfigured what={`${t('block.ext-form')} — ${t('ext.badPath')}`} />;
+  const focusLater = useCallback(
+    (key: string | undefined) => {
+      if (key) setTimeout(() => form.focusField(key), 0);
+    },
+    [form],
+  );
+  useEffect(() => focusLater(focusKey), [focusKey, focusLater]);
+
+  if (!picker && !isExtPath(config.path)) return <BlockNotConfigured what={`${t('block.ext-form')} — ${t('ext.badPath')}`} />;
   if (!config.fields.length) return <BlockNotConfigured what={t('block.ext-form')} />;
 
   const submit = async (values: Values) => {
-    if (sending.current) return;
+    if (sending.current || picker) return;
     sending.current = true;
     setBusy(true);
     setProblem(null);
+    setResult(null);
     try {
-      await sendExt('post', config.path, toBody(config.fields, values));
+      const answer = await sendExt<unknown>('post', config.path, toBody(config.fields, values, keys.current));
       void message.success(localized(config.successMessage, locale) || t('ext.submitted'));
-      announceChange(config.path);
-      form.resetFields();
-      form.setFieldsValue(startValues(config.fields) as Parameters<typeof form.setFieldsValue>[0]);
+      for (const path of [config.path, ...config.refreshes]) announceChange(path);
+      keys.current = freshKeys(config.fields);
+      if (config.result.length) setResult(answer && typeof answer === 'object' && !Array.isArray(answer) ? (answer as ExtRow) : {});
+      if (config.resetOnSuccess) {
+        form.resetFields();
+        form.setFieldsValue(startValues(config.fields) as Parameters<typeof form.setFieldsValue>[0]);
+        for (const f of config.fields) if (f.kind === 'lookup' && f.lookup?.publish) publishSelection(f.lookup.publish, null);
+      }
+      focusLater(focusKey);
     } catch (error) {
-      const keys = config.fields.map((f) => f.key);
+      const fieldKeys = config.fields.map((f) => f.key);
+      const aliases: Record<string, string> = {};
       const location = config.fields.find((f) => f.kind === 'location')?.key;
-      const placed = errorsByField(error instanceof ApiError ? error.details : [], keys, location ? { latitude: location, longitude: location } : {});
+      if (location) Object.assign(aliases, { latitude: location, longitude: location });
+      for (const f of config.fields) {
+        if (f.kind === 'file' && f.file?.fileNameKey) aliases[f.file.fileNameKey] = f.key;
+        if (f.kind === 'photo' && f.listKey) aliases[f.listKey] ??= f.key;
+      }
+      const placed = errorsByField(error instanceof ApiError ? error.details : [], fieldKeys, aliases);
       const entries = Object.entries(placed.fields);
-      form.setFields(entries.map(([name, errors]) => ({ name, errors })));
+      form.setFields(entries.map(([field, errors]) => ({ name: field, errors })));
       if (entries[0]) form.scrollToField(entries[0][0]);
       if (!entries.length || placed.rest.length) setProblem({ error, rest: entries.length ? placed.rest : undefined });
     } finally {
@@ -94,7 +94,24 @@ export function ExtForm({ config }: { config: ExtFormConfig }) {
     }
   };
 
+  /**
+   * A lookup chose a row (or was cleared): fill the fields it fills, tell the page, and — once its details
+   * are in (`pending` until then) — move the cursor to the next empty field.
+   */
+  const chosen = (field: ExtFormField, row: ExtRow | null, pending: boolean) => {
+    const lookup = field.lookup!;
+    if (lookup.publish) publishSelection(lookup.publish, row);
+    if (!row) return;
+    const filled = prefillFrom(config.fields, lookup.prefill, row);
+    if (Object.keys(filled).length) {
+      form.setFieldsValue(filled as Parameters<typeof form.setFieldsValue>[0]);
+      form.setFields(Object.keys(filled).map((key) => ({ name: key, errors: [] })));
+    }
+    if (!pending) focusLater(nextEmptyField(config.fields, { ...form.getFieldsValue(true), ...filled }, field.key));
+  };
+
   const item = (field: ExtFormField): ReactNode => {
+    if (field.kind === 'requestKey') return null;
     const label = localized(field.label, locale) || field.key;
     const rules: Rule[] = [];
     if (field.required) rules.push({ validator: (_, v: unknown) => (isEmpty(field, v) ? Promise.reject(new Error(t('ext.required', { name: label }))) : Promise.resolve()) });
@@ -108,33 +125,64 @@ export function ExtForm({ config }: { config: ExtFormConfig }) {
         },
       });
     }
+    if (field.kind === 'money') {
+      rules.push({
+        validator: (_, v: string | undefined) => {
+          if (!v || !String(v).trim()) return Promise.resolve();
+          const parsed = parseMoney(v, { allowNegative: field.allowNegative === true });
+          return parsed.ok ? Promise.resolve() : Promise.reject(new Error(tx(`money.${parsed.problem}`)));
+        },
+      });
+    }
     const options = field.options.map((o) => ({ value: o.value, label: localized(o.label, locale) }));
-    const control = {
-      text: <Input size="large" aria-label={label} />,
-      textarea: <Input.TextArea autoSize={{ minRows: 2, maxRows: 6 }} aria-label={label} />,
-      integer: <Input size="large" inputMode="numeric" autoComplete="off" aria-label={label} />,
-      litres: <LitresInput aria-label={label} />,
-      datetime: <DatePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" size="large" style={{ width: '100%' }} aria-label={label} />,
-      select: <Select size="large" allowClear options={options} placeholder={t('ext.pick')} style={{ width: '100%' }} aria-label={label} />,
-      photo: <PhotoInput aria-label={label} />,
-      location: <LocationInput aria-label={label} />,
-      entity: <EntitySelect entity={field.entity} aria-label={label} />,
-    }[field.kind];
+    const autoFocus = field.autofocus === true;
+    const controls: Record<Exclude<ExtFormField['kind'], 'requestKey'>, () => ReactNode> = {
+      text: () => <Input size="large" autoFocus={autoFocus} aria-label={label} />,
+      textarea: () => <Input.TextArea autoSize={{ minRows: 2, maxRows: 6 }} autoFocus={autoFocus} aria-label={label} />,
+      integer: () => <Input size="large" inputMode="numeric" autoComplete="off" autoFocus={autoFocus} aria-label={label} />,
+      litres: () => <LitresInput aria-label={label} />,
+      money: () => <MoneyInput allowNegative={field.allowNegative} autoFocus={autoFocus} aria-label={label} />,
+      datetime: () => <DatePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" size="large" style={{ width: '100%' }} aria-label={label} />,
+      select: () => <Select size="large" allowClear options={options} placeholder={t('ext.pick')} style={{ width: '100%' }} aria-label={label} />,
+      photo: () => <PhotoInput aria-label={label} />,
+      location: () => <LocationInput aria-label={label} />,
+      entity: () => <EntitySelect entity={field.entity} aria-label={label} />,
+      lookup: () => <LookupInput lookup={field.lookup!} autoFocus={autoFocus} aria-label={label} onChosen={(row, pending) => chosen(field, row, pending)} />,
+      file: () => <TextFileInput accept={field.file!.accept} encoding={field.file!.encoding} maxBytes={field.file!.maxBytes} aria-label={label} />,
+    };
     return (
       <Form.Item key={field.key} name={field.key} label={label} rules={rules} required={field.required} data-testid={`ext-field-${field.key}`}>
-        {control}
+        {controls[field.kind]()}
       </Form.Item>
     );
   };
 
+  const ctx = { locale, t, busyStatuses: [] as string[] };
   return (
     <div className="sy-ext-form" data-testid="ext-form" style={{ maxWidth: 640 }}>
       {problem !== null && <ActionError error={problem.error} details={problem.rest} onClose={() => setProblem(null)} />}
-      <Form form={form} layout="vertical" initialValues={initial} onFinish={(values) => void submit(values)} scrollToFirstError>
+      {result !== null && (
+        <Descriptions
+          title={tx('result')}
+          size="small"
+          bordered
+          column={1}
+          style={{ marginBottom: 16 }}
+          data-testid="ext-form-result"
+          items={config.result.map((column) => ({
+            key: column.key,
+            label: localized(column.title, locale) || column.key,
+            children: <span data-testid={`ext-result-${column.key}`}>{cell(column, valueAt(result, column.key), ctx)}</span>,
+          }))}
+        />
+      )}
+      <Form form={form} name={name} layout="vertical" initialValues={initial} onFinish={(values) => void submit(values)} scrollToFirstError>
         {config.fields.map(item)}
-        <Button type="primary" htmlType="submit" size="large" block loading={busy} disabled={busy} data-testid="ext-form-submit">
-          {localized(config.submitLabel, locale) || t('submit')}
-        </Button>
+        {!picker && (
+          <Button type="primary" htmlType="submit" size="large" block loading={busy} disabled={busy} data-testid="ext-form-submit">
+            {localized(config.submitLabel, locale) || t('submit')}
+          </Button>
+        )}
       </Form>
     </div>
   );

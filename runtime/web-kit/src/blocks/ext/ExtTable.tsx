@@ -1,5 +1,6 @@
 import { ReloadOutlined } from '@ant-design/icons';
-import { Button, Card, Input, Select, Space, Table, Typography } from 'antd';
+import { Button, Card, DatePicker, Input, Select, Space, Table, Typography } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
 import type { ColumnsType } from 'antd/es/table/interface';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { onChange } from './changes.js';
@@ -7,9 +8,11 @@ import { useRemote } from '../remote.js';
 import { BlockEmpty, BlockError, BlockNotConfigured } from '../status.js';
 import { localized, useBlockText } from '../words.js';
 import { cell, ProgressCell } from './cells.js';
-import { anyBusy, isExtPath, readTableConfig, valueAt, type ExtColumn, type ExtTableConfig } from './config.js';
+import { anyBusy, filterDefault, isExtPath, linkedPath, readTableConfig, valueAt, type ExtColumn, type ExtTableConfig } from './config.js';
 import { listExt, type ExtRow } from './ext-api.js';
-import { ActionError, RowActions, Toolbar, useExtActions } from './ExtActions.js';
+import { ActionError, RowActions, Toolbar, useActionDialog, useExtActions } from './ExtActions.js';
+import { useExtText } from './ext-words.js';
+import { useSelection } from './selection.js';
 
 /** Without configured columns: the first row's plain fields, at most eight. */
 function guessColumns(rows: ExtRow[]): ExtColumn[] {
@@ -20,20 +23,41 @@ function guessColumns(rows: ExtRow[]): ExtColumn[] {
     .map((key) => ({ key, format: key === 'status' ? 'status' : 'text' }));
 }
 
+const RIGHT = ['litres', 'm3', 'fen', 'percent'];
+
 /**
  * 扩展数据表: a paged table over a domain pack's list route (`{items, total, page, pageSize}`), with
- * filters sent as query parameters, row and toolbar actions that call the pack's routes, a progress
- * column, and refreshing while some row is busy (a settlement running, say).
+ * filters sent as query parameters, row and toolbar actions that call the pack's routes (or pick a row
+ * for the page), a progress column, and refreshing while some row is busy (a settlement running, say).
+ * A table that follows a selection (`selection: {name, params}`) lists what belongs to the row picked
+ * under that name: its path's placeholders and the `params` come from the row; before a pick it waits.
  */
 export function ExtTable({ config }: { config: ExtTableConfig }) {
   const { t, locale } = useBlockText();
+  const { tx } = useExtText();
+  const selected = useSelection(config.selection?.name);
+  const source = config.selection ? (selected ? linkedPath(config.path, selected, config.selection.params) : null) : config.path;
+  const waiting = !!config.selection && source === null;
   const valid = isExtPath(config.path);
-  const [query, setQuery] = useState({ page: 1, pageSize: config.pageSize, filters: {} as Record<string, string | undefined> });
+  const [query, setQuery] = useState(() => ({
+    page: 1,
+    pageSize: config.pageSize,
+    filters: Object.fromEntries(config.filters.map((f) => [f.key, filterDefault(f)])) as Record<string, string | undefined>,
+  }));
+  // Another row picked: its first page.
+  const [shownSource, setShownSource] = useState(source);
+  if (shownSource !== source) {
+    setShownSource(source);
+    setQuery((q) => ({ ...q, page: 1 }));
+  }
   // An automatic refresh keeps the rows in view without the loading veil.
   const quiet = useRef(false);
   const list = useRemote(
-    (signal) => (valid ? listExt(config.path, { page: query.page, pageSize: query.pageSize, ...query.filters }, signal) : Promise.reject(new Error(t('ext.badPath')))),
-    `${config.path}:${JSON.stringify(query)}`,
+    (signal) =>
+      !valid ? Promise.reject(new Error(t('ext.badPath')))
+      : source === null ? Promise.resolve({ items: [], total: 0 })
+      : listExt(source, { page: query.page, pageSize: query.pageSize, ...query.filters }, signal, config.itemsKey),
+    `${source ?? ''}:${JSON.stringify(query)}`,
   );
   const { reload } = list;
   const loud = useCallback(() => {
@@ -41,6 +65,7 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
     reload();
   }, [reload]);
   const runner = useExtActions(loud);
+  const dialog = useActionDialog(runner);
   // A form on the page that wrote to the same resource (POST /readings → GET /readings) refreshes the list.
   useEffect(() => onChange(config.path, loud), [config.path, loud]);
   const rows = useMemo(() => list.data?.items ?? [], [list.data]);
@@ -69,7 +94,7 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
   const columns: ColumnsType<ExtRow> = shown.map((column) => ({
     key: column.key,
     title: localized(column.title, locale) || column.key,
-    align: column.format === 'litres' || column.format === 'm3' || column.format === 'percent' ? 'right' : 'left',
+    align: RIGHT.includes(column.format ?? 'text') ? 'right' : 'left',
     render: (_: unknown, row: ExtRow) => cell(column, valueAt(row, column.key), ctx),
   }));
   const { progress } = config;
@@ -85,7 +110,7 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
       key: '_actions',
       title: t('actions'),
       fixed: 'right',
-      render: (_: unknown, row: ExtRow) => <RowActions actions={config.rowActions} row={row} rowKey={keys.get(row) ?? ''} runner={runner} />,
+      render: (_: unknown, row: ExtRow) => <RowActions actions={config.rowActions} row={row} rowKey={keys.get(row) ?? ''} runner={runner} dialog={dialog} />,
     });
   }
 
@@ -96,7 +121,25 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
       const options = filter.options.map((o) => ({ value: o.value, label: localized(o.label, locale) }));
       return <Select key={filter.key} allowClear placeholder={label} aria-label={label} style={{ minWidth: 140 }} value={query.filters[filter.key]} onChange={set} options={options} />;
     }
-    return <Input.Search key={filter.key} allowClear placeholder={label} aria-label={label} style={{ width: 180 }} onSearch={set} />;
+    if (filter.kind === 'date' || filter.kind === 'month') {
+      const format = filter.kind === 'month' ? 'YYYY-MM' : 'YYYY-MM-DD';
+      const current = query.filters[filter.key];
+      return (
+        <DatePicker
+          key={filter.key}
+          picker={filter.kind === 'month' ? 'month' : 'date'}
+          allowClear={!filter.required}
+          placeholder={label}
+          aria-label={label}
+          value={current ? dayjs(current, format) : null}
+          onChange={(value: Dayjs | null) => {
+            if (value || !filter.required) set(value ? value.format(format) : undefined);
+          }}
+          data-testid={`ext-filter-${filter.key}`}
+        />
+      );
+    }
+    return <Input.Search key={filter.key} allowClear placeholder={label} aria-label={label} style={{ width: 180 }} defaultValue={filterDefault(filter)} onSearch={set} data-testid={`ext-filter-${filter.key}`} />;
   });
 
   return (
@@ -104,7 +147,7 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
       <Space wrap style={{ marginBottom: 12 }}>
         {filters}
         <Button icon={<ReloadOutlined />} onClick={loud} aria-label={t('refresh')} />
-        <Toolbar actions={config.toolbar} runner={runner} />
+        <Toolbar actions={config.toolbar} runner={runner} dialog={dialog} />
         {refreshing && (
           <Typography.Text type="secondary" data-testid="ext-table-refreshing">
             {t('ext.autoRefresh', { seconds })}
@@ -112,7 +155,10 @@ export function ExtTable({ config }: { config: ExtTableConfig }) {
         )}
       </Space>
       {runner.error !== null && <ActionError error={runner.error} onClose={runner.clearError} />}
-      {list.status === 'error' ? (
+      {dialog.element}
+      {waiting ? (
+        <BlockEmpty description={tx('selectFirst')} />
+      ) : list.status === 'error' ? (
         <BlockError error={list.error} onRetry={loud} />
       ) : (
         <Table<ExtRow>

@@ -4,13 +4,14 @@ import { formatDateTime, formatDecimal } from '../format.js';
 import { localized, type Locale, type useBlockText } from '../words.js';
 import type { ExtColumn } from './config.js';
 import { formatLitres, ratioToPercent } from './litres.js';
+import { formatFen } from './money.js';
 
 /** The blocks' `t`. */
 export type Translate = ReturnType<typeof useBlockText>['t'];
 
-const DONE = ['done', 'completed', 'settled', 'closed', 'valid', 'success', 'succeeded', 'active', 'online'];
-const FAILED = ['failed', 'error', 'invalid', 'rejected', 'canceled', 'cancelled', 'offline'];
-const WAITING = ['pending', 'queued', 'review', 'waiting', 'draft'];
+const DONE = ['done', 'completed', 'settled', 'closed', 'valid', 'success', 'succeeded', 'active', 'online', 'approved', 'booked', 'issued', 'balanced', 'confirmed', 'paid'];
+const FAILED = ['failed', 'error', 'invalid', 'rejected', 'canceled', 'cancelled', 'offline', 'voided', 'reversed', 'discrepant'];
+const WAITING = ['pending', 'queued', 'review', 'waiting', 'draft', 'partial', 'unpaid', 'awaiting_approval'];
 
 function statusColour(status: string, busy: boolean): string {
   if (busy) return 'processing';
@@ -32,13 +33,15 @@ function plainText(value: unknown, t: Translate): string {
   return String(value);
 }
 
-/** A row's value as its column's format shows it; volumes and ratios through string arithmetic only. */
+/** A row's value as its column's format shows it; volumes, money and ratios through string arithmetic only. */
 export function cell(column: ExtColumn, value: unknown, ctx: { locale: Locale; t: Translate; busyStatuses: string[] }): ReactNode {
   if (value === undefined || value === null || value === '') return '—';
   const { locale, t } = ctx;
   switch (column.format) {
     case 'litres':
       return formatLitres(value) ?? plainText(value, t);
+    case 'fen':
+      return formatFen(value) ?? plainText(value, t);
     case 'm3': {
       const text = String(value);
       return /^-?\d+(\.\d+)?$/.test(text) ? `${formatDecimal(text)} m³` : text;

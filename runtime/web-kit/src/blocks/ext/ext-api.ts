@@ -1,22 +1,12 @@
 import { request } from '../../api.js';
-import type { ExtMethod } from './config.js';
+import { pageOf, type ExtMethod, type ExtPage } from './config.js';
 
 export type ExtRow = Record<string, unknown>;
 
-/** One page of a pack's list route (`{items, total, page, pageSize}`; a bare array is one page of all). */
-export interface ExtPage {
-  items: ExtRow[];
-  total: number;
-}
+export type { ExtPage };
 
-const rows = (value: unknown): ExtRow[] => (Array.isArray(value) ? value.filter((r): r is ExtRow => !!r && typeof r === 'object' && !Array.isArray(r)) : []);
-
-export async function listExt(path: string, query: Record<string, string | number | undefined>, signal: AbortSignal): Promise<ExtPage> {
-  const answer = await request<unknown>('GET', path, { query, signal });
-  if (Array.isArray(answer)) return { items: rows(answer), total: answer.length };
-  const page = (answer ?? {}) as { items?: unknown; total?: unknown };
-  const items = rows(page.items);
-  return { items, total: typeof page.total === 'number' ? page.total : items.length };
+export async function listExt(path: string, query: Record<string, string | number | undefined>, signal: AbortSignal, itemsKey?: string): Promise<ExtPage> {
+  return pageOf(await request<unknown>('GET', path, { query, signal }), itemsKey);
 }
 
 /** One call of a pack route; a GET or DELETE carries no body. */
