@@ -111,6 +111,20 @@ describe('the pack boundary checker', () => {
     ]);
   });
 
+  it('lets test files, and only test files, import a pack the package lists in devDependencies', () => {
+    const folder = packsFolder('dependent', {
+      'billing/package.json': packageJson('@shuiyun/pack-billing', { '@shuiyun/sdk': '0.1.0' }, { devDependencies: { '@shuiyun/pack-metering': '1.0.0' } }),
+      'billing/src/index.ts': "import { metering } from '@shuiyun/pack-metering';\nexport { metering };\n",
+      'billing/src/run.test.ts': "import { metering } from '@shuiyun/pack-metering';\nimport { x } from '@shuiyun/pack-metering/src/x.js';\nimport { y } from '@shuiyun/pack-repair';\nexport { metering, x, y };\n",
+      'billing/src/testing/fixtures.ts': "export { metering } from '@shuiyun/pack-metering';\n",
+    });
+    expect(checkPackBoundaries(folder).map((v) => `${v.file}:${v.line} ${v.specifier}`)).toEqual([
+      'domain-packs/billing/src/index.ts:1 @shuiyun/pack-metering',
+      'domain-packs/billing/src/run.test.ts:2 @shuiyun/pack-metering/src/x.js',
+      'domain-packs/billing/src/run.test.ts:3 @shuiyun/pack-repair',
+    ]);
+  });
+
   it("reads each pack's package.json: no @shuiyun/* dependency but the SDK", () => {
     const folder = packsFolder('manifests', {
       'inspection/package.json': packageJson('@shuiyun/inspection', { '@shuiyun/sdk': '0.1.0', '@shuiyun/db': '0.1.0', zod: '^4' }, { devDependencies: { '@shuiyun/server': '0.1.0', vitest: '^4' } }),

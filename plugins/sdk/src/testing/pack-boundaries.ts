@@ -1,7 +1,9 @@
 /**
  * "Packs import the SDK only": finds, in every pack folder under a `domain-packs/` folder, the imports
  * and package dependencies that reach past `@shuiyun/sdk` — into the runtime's source, or into any other
- * `@shuiyun/*` package. Test-only (src/testing is not part of the SDK's build).
+ * `@shuiyun/*` package. A pack's tests may also install the packs it depends on: a pack package
+ * (`@shuiyun/pack-*`) listed in its devDependencies, imported from test files only. Test-only (src/testing
+ * is not part of the SDK's build).
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -66,8 +68,11 @@ export function importsOf(fileName: string, text: string): { specifier: string; 
   return found;
 }
 
+/** A pack package (`@shuiyun/pack-metering`): what a pack's tests may install beside it, as a devDependency. */
+const PACK_PACKAGE = /^@shuiyun\/pack-[a-z0-9-]+$/;
+
 /** Why `specifier`, imported by `file` of the pack in `packFolder`, crosses the boundary; undefined when it does not. */
-function violation(specifier: string, file: string, packFolder: string, packName: string | undefined, repoRoot: string): string | undefined {
+function violation(specifier: string, file: string, packFolder: string, packName: string | undefined, repoRoot: string, testPacks: ReadonlySet<string>): string | undefined {
   if (specifier.startsWith('.') || path.isAbsolute(specifier)) {
     const target = path.resolve(path.dirname(file), specifier);
     if (inside(packFolder, target)) return undefined;
@@ -76,15 +81,19 @@ function violation(specifier: string, file: string, packFolder: string, packName
   if (specifier.includes('/runtime/')) return 'names a path into runtime/: packs import @shuiyun/sdk only';
   if (!specifier.startsWith('@shuiyun/')) return undefined;
   if (specifier === '@shuiyun/sdk') return undefined;
-  if (specifier === '@shuiyun/sdk/testing' && TEST_FILE.test(toPosix(path.relative(packFolder, file)))) return undefined;
+  const testFile = TEST_FILE.test(toPosix(path.relative(packFolder, file)));
+  if (specifier === '@shuiyun/sdk/testing' && testFile) return undefined;
+  // A pack's tests install the packs it depends on (billing's install metering): their entry point only.
+  if (testFile && testPacks.has(specifier)) return undefined;
   if (packName && (specifier === packName || specifier.startsWith(`${packName}/`))) return undefined; // the pack naming itself
   if (specifier === '@shuiyun/sdk/testing') return '@shuiyun/sdk/testing is for test files only';
   return `imports ${specifier}: packs import @shuiyun/sdk only`;
 }
 
-function manifestViolations(packFolder: string, repoRoot: string): { violations: PackBoundaryViolation[]; name: string | undefined } {
+function manifestViolations(packFolder: string, repoRoot: string): { violations: PackBoundaryViolation[]; name: string | undefined; testPacks: Set<string> } {
   const file = path.join(packFolder, 'package.json');
-  if (!existsSync(file)) return { violations: [], name: undefined };
+  const testPacks = new Set<string>();
+  if (!existsSync(file)) return { violations: [], name: undefined, testPacks };
   const text = readFileSync(file, 'utf8');
   const manifest = JSON.parse(text) as { name?: string } & Partial<Record<(typeof DEPENDENCY_FIELDS)[number], Record<string, string>>>;
   const lines = text.split('\n');
@@ -92,11 +101,15 @@ function manifestViolations(packFolder: string, repoRoot: string): { violations:
   for (const field of DEPENDENCY_FIELDS) {
     for (const dependency of Object.keys(manifest[field] ?? {})) {
       if (!dependency.startsWith('@shuiyun/') || dependency === '@shuiyun/sdk' || dependency === manifest.name) continue;
+      if (field === 'devDependencies' && PACK_PACKAGE.test(dependency)) {
+        testPacks.add(dependency);
+        continue;
+      }
       const line = lines.findIndex((l) => l.includes(`"${dependency}"`)) + 1;
       violations.push({ file: toPosix(path.relative(repoRoot, file)), line: line || 1, specifier: dependency, reason: `${field} names ${dependency}: packs depend on @shuiyun/sdk only` });
     }
   }
-  return { violations, name: manifest.name };
+  return { violations, name: manifest.name, testPacks };
 }
 
 /**
@@ -112,11 +125,11 @@ export function checkPackBoundaries(packsFolder: string): PackBoundaryViolation[
     .map((entry) => path.join(path.resolve(packsFolder), entry.name))
     .sort();
   for (const packFolder of packs) {
-    const { violations: fromManifest, name } = manifestViolations(packFolder, repoRoot);
+    const { violations: fromManifest, name, testPacks } = manifestViolations(packFolder, repoRoot);
     violations.push(...fromManifest);
     for (const file of sourceFiles(packFolder)) {
       for (const { specifier, line } of importsOf(file, readFileSync(file, 'utf8'))) {
-        const reason = violation(specifier, file, packFolder, name, repoRoot);
+        const reason = violation(specifier, file, packFolder, name, repoRoot, testPacks);
         if (reason) violations.push({ file: toPosix(path.relative(repoRoot, file)), line, specifier, reason });
       }
     }

@@ -68,7 +68,7 @@ const schema = z.object({
    * The domain packs this runtime carries: package names, comma-separated, loaded at start (tenants then
    * install them through /api/packs). Empty for none.
    */
-  SHUIYUN_PACKS: z.string().default('@shuiyun/pack-metering').transform((v) => v.split(',').map((name) => name.trim()).filter((name) => name.length > 0)),
+  SHUIYUN_PACKS: z.string().default('@shuiyun/pack-metering,@shuiyun/pack-billing').transform((v) => v.split(',').map((name) => name.trim()).filter((name) => name.length > 0)),
   /** Simulated meters of the demo utility reporting over MQTT; 0 turns the simulator off. */
   SHUIYUN_DEMO_METERS: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Seconds between two reports of one simulated meter. */
