@@ -283,7 +283,7 @@ try {
   // -------------------------------------------------------------- the counter: the built runtime in a child process
   await closeRuntime();
   const child = fork(fileURLToPath(new URL('./lib/runtime-server.mjs', import.meta.url)), {
-    env: { ...process.env, DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'silent', MQTT_PORT: '0', COAP_PORT: '0', MODBUS_POLLING: 'off', SHUIYUN_PACKS: '@shuiyun/pack-metering,@shuiyun/pack-billing', SHUIYUN_LOGIN_RATE_LIMIT: '100000' },
+    env: { ...process.env, DATABASE_URL: dbUrl, DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'silent', MQTT_PORT: '0', COAP_PORT: '0', MODBUS_POLLING: 'off', SHUIYUN_PACKS: '@shuiyun/pack-metering,@shuiyun/pack-billing', SHUIYUN_LOGIN_RATE_LIMIT: '100000', SHUIYUN_TENANT_RATE_LIMIT: '10000000' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   closers.push(async () => {
